@@ -1,0 +1,26 @@
+"""homotopy: natural-homotopy continuation for networks deformed from linear to nonlinear.
+
+Importing the package switches JAX to float64 (``jax_enable_x64``) before any array is made:
+every computation here is double precision. Set it yourself with
+``jax.config.update("jax_enable_x64", True)`` if you use JAX before importing homotopy.
+"""
+
+import jax as _jax
+
+
+_jax.config.update("jax_enable_x64", True)
+
+from importlib.metadata import PackageNotFoundError as _PNF, version as _version  # noqa: E402
+
+from .activations import Activation as Activation, get_activation as get_activation  # noqa: E402
+from .network import SingleLayerPerceptron as SingleLayerPerceptron  # noqa: E402
+from .problems import (  # noqa: E402
+    FunctionHomotopy as FunctionHomotopy,
+    NaturalHomotopy as NaturalHomotopy,
+)
+
+
+try:
+    __version__ = _version("homotopy")
+except _PNF:  # running from a source tree that is not installed
+    __version__ = "0+unknown"

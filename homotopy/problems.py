@@ -1,0 +1,318 @@
+"""Homotopy systems H(w, λ) = 0 for the tracker.
+
+`NaturalHomotopy` is Coetzee & Stonick's natural homotopy of a single-layer perceptron.
+Any object with a method ``H(w, lam) -> (n,)`` (``w`` of shape ``(n,)``, ``lam`` a scalar)
+is a problem the tracker accepts; it may add ``jacobian(w, lam) -> (n, n + 1)`` and
+``start() -> (n,)``. `FunctionHomotopy` wraps a plain function into such an object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .activations import Activation, get_activation
+from .network import SingleLayerPerceptron, augment
+
+
+Array = jax.Array
+OBJECTIVES = ("least_squares", "interpolation")
+
+
+def _check_matrix(name: str, a: Any, ndim: tuple[int, ...]) -> np.ndarray:
+    try:
+        arr = np.asarray(a, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name}: not a real numeric array ({err})") from None
+    if arr.ndim not in ndim:
+        want = " or ".join(f"{n}-D" for n in ndim)
+        raise ValueError(f"{name}: expected a {want} array, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name}: contains NaN or infinite entries")
+    return arr
+
+
+class NaturalHomotopy:
+    r"""The natural homotopy of a single-layer perceptron (Coetzee & Stonick 1996).
+
+    Network output over the training set $\phi_\lambda(w) = \sigma_\lambda(\tilde X W)$ with
+    $\sigma_\lambda(t) = (1-\lambda)t + \lambda\sigma(t)$ and residual $r = d - \phi_\lambda(w)$.
+
+    - ``objective="least_squares"``: $H(w, \lambda) = \nabla_w E_\lambda = -J^T r$ with
+      $J = \operatorname{diag}(\sigma_\lambda'(\tilde X w))\tilde X$; at λ = 0 the normal
+      equations, whose unique solution is $w_0 = \tilde X^+ d$ when rank X̃ = s.
+    - ``objective="interpolation"`` (L = s, X̃ invertible): $H(w, \lambda) = \phi_\lambda(w) - d$.
+
+    Weights are the flattened ``(s, m)`` matrix W (row-major), so ``w`` has ``n = s·m``
+    entries; with a 1-D `d` (the usual case) m = 1 and ``w`` is simply the weight vector.
+    A JAX PyTree (leaves `X`, `d`), so it passes through ``jit`` and ``vmap``.
+
+    **Arguments:**
+
+    - `X`: ``(L, n_in)`` input patterns as rows.
+    - `d`: ``(L,)`` targets, or ``(L, m)`` for m outputs.
+    - `activation`: ``"tanh"`` (default), ``"logistic"``, ``"arctan"``, ``"erf"``,
+      ``"softsign"``, or a JAX-traceable scalar callable.
+    - `objective`: ``"least_squares"`` (default) or ``"interpolation"``.
+    - `bias`: append a constant input 1 (so s = n_in + 1).
+
+    **Raises:** `ValueError` naming the argument for non-finite or mis-shaped `X`/`d`, an
+    unknown `activation` or `objective`, or interpolation with L ≠ s.
+    """
+
+    X: Array
+    d: Array
+    activation: Activation
+    objective: str
+    bias: bool
+
+    def __init__(
+        self,
+        X: Any,
+        d: Any,
+        activation: str | Callable[[Array], Array] | Activation = "tanh",
+        objective: str = "least_squares",
+        *,
+        bias: bool = False,
+    ) -> None:
+        Xa = _check_matrix("X", X, (2,))
+        da = _check_matrix("d", d, (1, 2))
+        if da.shape[0] != Xa.shape[0]:
+            raise ValueError(
+                f"d: has {da.shape[0]} targets but X has {Xa.shape[0]} patterns (rows)"
+            )
+        if objective not in OBJECTIVES:
+            raise ValueError(f"objective: expected one of {OBJECTIVES}, got {objective!r}")
+        s = Xa.shape[1] + int(bias)
+        if objective == "interpolation" and Xa.shape[0] != s:
+            raise ValueError(
+                f"X: the interpolation objective needs a square system, L = s, "
+                f"but L = {Xa.shape[0]} and s = {s}"
+            )
+        self._set(jnp.asarray(Xa), jnp.asarray(da), get_activation(activation), objective, bias)
+
+    def _set(self, X: Array, d: Array, activation: Activation, objective: str, bias: bool):
+        object.__setattr__(self, "X", X)
+        object.__setattr__(self, "d", d)
+        object.__setattr__(self, "activation", activation)
+        object.__setattr__(self, "objective", objective)
+        object.__setattr__(self, "bias", bool(bias))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("NaturalHomotopy is immutable")
+
+    def __repr__(self) -> str:
+        return (
+            f"NaturalHomotopy(L={self.n_patterns}, s={self.n_features}, m={self.n_outputs}, "
+            f"activation={self.activation.name!r}, objective={self.objective!r}, "
+            f"bias={self.bias})"
+        )
+
+    # -- PyTree: unflattening bypasses validation so tracers and batched leaves pass.
+    def _tree_flatten(self):
+        return (self.X, self.d), (self.activation, self.objective, self.bias)
+
+    @classmethod
+    def _tree_unflatten(cls, aux, leaves):
+        obj = object.__new__(cls)
+        obj._set(leaves[0], leaves[1], *aux)
+        return obj
+
+    # -- sizes
+    @property
+    def n_patterns(self) -> int:
+        """L, the number of training patterns (the dimension of the ambient space R^L)."""
+        return self.X.shape[-2]
+
+    @property
+    def n_features(self) -> int:
+        """s, the number of weights per output (inputs plus the bias input)."""
+        return self.X.shape[-1] + int(self.bias)
+
+    @property
+    def n_outputs(self) -> int:
+        """m, the number of outputs."""
+        return 1 if self.d.ndim == 1 else self.d.shape[-1]
+
+    @property
+    def n_unknowns(self) -> int:
+        """n = s·m, the length of the flat weight vector w."""
+        return self.n_features * self.n_outputs
+
+    @property
+    def design(self) -> Array:
+        """X̃ = [X | 1] with a bias, else X: the matrix the weights multiply."""
+        return augment(self.X, self.bias)
+
+    def _targets(self) -> Array:
+        return self.d.reshape(self.d.shape[0], -1)
+
+    def _W(self, w: Array) -> Array:
+        return jnp.reshape(w, (self.n_features, self.n_outputs))
+
+    def network(self, w: Array) -> SingleLayerPerceptron:
+        """The perceptron with flat weights `w`."""
+        shape = (self.n_features,) if self.d.ndim == 1 else (self.n_features, self.n_outputs)
+        return SingleLayerPerceptron(jnp.reshape(w, shape), self.activation, self.bias)
+
+    # -- the network and its derivatives over the training set
+    def preactivation(self, w: Array) -> Array:
+        """Z = X̃ W, shape ``(L, m)``."""
+        return self.design @ self._W(w)
+
+    def embedding(self, w: Array, lam: Array | float) -> Array:
+        """φ_λ(w) = σ_λ(X̃ w) ∈ R^{L·m}, the point of the data manifold (flattened)."""
+        return self.network(w).forward(self.X, lam).reshape(-1)
+
+    def residual(self, w: Array, lam: Array | float) -> Array:
+        """r = d − φ_λ(w) (flattened like `embedding`)."""
+        return self.d.reshape(-1) - self.embedding(w, lam)
+
+    def error(self, w: Array, lam: Array | float) -> Array:
+        """E_λ(w) = ½‖d − φ_λ(w)‖²."""
+        r = self.residual(w, lam)
+        return 0.5 * jnp.dot(r, r)
+
+    def embedding_jacobian(self, w: Array, lam: Array | float) -> Array:
+        """J = ∂φ_λ/∂w = diag(σ_λ'(Z)) X̃ per output, shape ``(L·m, s·m)``."""
+        a1 = self.activation.blend_d1(self.preactivation(w), lam)
+        eye = jnp.eye(self.n_outputs, dtype=a1.dtype)
+        J = jnp.einsum("ij,ib,jk->ijbk", a1, self.design, eye)
+        return J.reshape(a1.size, self.n_unknowns)
+
+    # -- the homotopy map
+    def H(self, w: Array, lam: Array | float) -> Array:
+        """H(w, λ): −Jᵀr (least squares) or φ_λ(w) − d (interpolation)."""
+        Z = self.preactivation(w)
+        R = self._targets() - self.activation.blend(Z, lam)
+        if self.objective == "interpolation":
+            return -R.reshape(-1)
+        a1 = self.activation.blend_d1(Z, lam)
+        return -(self.design.T @ (a1 * R)).reshape(-1)
+
+    def H_w(self, w: Array, lam: Array | float) -> Array:
+        """∂H/∂w: X̃ᵀdiag(σ_λ'² − σ_λ''r)X̃ per output (least squares; the Hessian ∇²E_λ)
+        or diag(σ_λ')X̃ (interpolation)."""
+        act = self.activation
+        Z = self.preactivation(w)
+        a1 = act.blend_d1(Z, lam)
+        eye = jnp.eye(self.n_outputs, dtype=a1.dtype)
+        X = self.design
+        if self.objective == "interpolation":
+            return jnp.einsum("ij,ib,jk->ijbk", a1, X, eye).reshape(self.n_unknowns, -1)
+        R = self._targets() - act.blend(Z, lam)
+        c = a1 * a1 - act.blend_d2(Z, lam) * R
+        M = jnp.einsum("ia,ij,ib,jk->ajbk", X, c, X, eye)
+        return M.reshape(self.n_unknowns, self.n_unknowns)
+
+    def H_lam(self, w: Array, lam: Array | float) -> Array:
+        """∂H/∂λ: −X̃ᵀ((σ' − 1)∘r − σ_λ'∘(σ − t)) (least squares) or σ(Z) − Z (interpolation)."""
+        act = self.activation
+        Z = self.preactivation(w)
+        if self.objective == "interpolation":
+            return act.blend_dlam(Z).reshape(-1)
+        R = self._targets() - act.blend(Z, lam)
+        a1 = act.blend_d1(Z, lam)
+        g = act.blend_d1_dlam(Z) * R - a1 * act.blend_dlam(Z)
+        return -(self.design.T @ g).reshape(-1)
+
+    def jacobian(self, w: Array, lam: Array | float) -> Array:
+        """[H_w | H_λ], the ``(n, n + 1)`` Jacobian of H in u = (w, λ)."""
+        return jnp.concatenate([self.H_w(w, lam), self.H_lam(w, lam)[:, None]], axis=1)
+
+    def start(self) -> np.ndarray:
+        """The λ = 0 solution: w₀ = X̃⁺d (the unique linear least-squares / interpolation weights).
+
+        **Raises:** `ValueError` when rank X̃ < s (the linear solution is not unique).
+        """
+        X = np.asarray(self.design)
+        rank = np.linalg.matrix_rank(X)
+        if rank < self.n_features:
+            raise ValueError(
+                f"X: rank {rank} < s = {self.n_features}; the linear (λ = 0) solution "
+                "X⁺d is not unique. Remove dependent columns or add patterns."
+            )
+        W, *_ = np.linalg.lstsq(X, np.asarray(self._targets()), rcond=None)
+        return W.reshape(-1)
+
+
+jax.tree_util.register_pytree_node(
+    NaturalHomotopy, NaturalHomotopy._tree_flatten, NaturalHomotopy._tree_unflatten
+)
+
+
+class FunctionHomotopy:
+    """A user-defined system from a function ``H(w, lam, args) -> (n,)``.
+
+    `args` is any PyTree of arrays (a leaf of the problem, so changing it does not recompile);
+    `H` is static (compared by identity). `jacobian`, if given, has the same signature and
+    returns ``(n, n + 1)``; otherwise the tracker differentiates `H` with ``jax.jacfwd``.
+
+    **Arguments:**
+
+    - `H`: the homotopy map.
+    - `start`: the solution at the start of ``lam_span`` (optional; `track` may be given one).
+    - `args`: parameters passed through to `H`.
+    - `jacobian`: optional ``[H_w | H_λ]``.
+    """
+
+    def __init__(
+        self,
+        H: Callable[[Array, Array, Any], Array],
+        *,
+        start: Any = None,
+        args: Any = None,
+        jacobian: Callable[[Array, Array, Any], Array] | None = None,
+    ) -> None:
+        if not callable(H):
+            raise ValueError("H: must be callable as H(w, lam, args)")
+        if jacobian is not None and not callable(jacobian):
+            raise ValueError("jacobian: must be callable as jacobian(w, lam, args)")
+        self._fn = H
+        self._jac = jacobian
+        self.args = args
+        self._start = None if start is None else np.asarray(start, dtype=np.float64)
+
+    def H(self, w: Array, lam: Array | float) -> Array:
+        """H(w, λ) = the user's function."""
+        return self._fn(w, lam, self.args)
+
+    def jacobian(self, w: Array, lam: Array | float) -> Array:
+        """[H_w | H_λ], the user's or by forward-mode autodiff."""
+        if self._jac is not None:
+            return self._jac(w, lam, self.args)
+        return jacobian_of(self._fn_closed, w, lam)
+
+    def _fn_closed(self, w: Array, lam: Array) -> Array:
+        return self._fn(w, lam, self.args)
+
+    def start(self) -> np.ndarray:
+        """The start solution given at construction."""
+        if self._start is None:
+            raise ValueError("start: this FunctionHomotopy has no start; pass start= to track")
+        return self._start
+
+
+def _fh_flatten(p: FunctionHomotopy):
+    return (p.args,), (p._fn, p._jac, None if p._start is None else tuple(p._start.tolist()))
+
+
+def _fh_unflatten(aux, leaves):
+    obj = object.__new__(FunctionHomotopy)
+    obj._fn, obj._jac, start = aux
+    obj._start = None if start is None else np.asarray(start, dtype=np.float64)
+    obj.args = leaves[0]
+    return obj
+
+
+jax.tree_util.register_pytree_node(FunctionHomotopy, _fh_flatten, _fh_unflatten)
+
+
+def jacobian_of(H: Callable[[Array, Array], Array], w: Array, lam: Array | float) -> Array:
+    """[H_w | H_λ] of a function ``H(w, lam)`` by forward-mode autodiff in u = (w, λ)."""
+    u = jnp.concatenate([jnp.asarray(w), jnp.reshape(jnp.asarray(lam, w.dtype), (1,))])
+    return jax.jacfwd(lambda v: H(v[:-1], v[-1]))(u)
