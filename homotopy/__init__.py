@@ -14,10 +14,12 @@ from importlib.metadata import PackageNotFoundError as _PNF, version as _version
 
 from .activations import Activation as Activation, get_activation as get_activation  # noqa: E402
 from .network import SingleLayerPerceptron as SingleLayerPerceptron  # noqa: E402
+from .path import Event as Event, Path as Path, Status as Status, load_path as load_path  # noqa: E402
 from .problems import (  # noqa: E402
     FunctionHomotopy as FunctionHomotopy,
     NaturalHomotopy as NaturalHomotopy,
 )
+from .tracker import TrackerOptions as TrackerOptions, track as track  # noqa: E402
 
 
 try:

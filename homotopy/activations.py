@@ -100,9 +100,7 @@ def _softsign_inverse(y: Array) -> Array:
 
 
 BUILTIN_ACTIVATIONS: dict[str, Activation] = {
-    "tanh": Activation(
-        "tanh", jnp.tanh, _sech2, _tanh_d2, jnp.arctanh, sympy.tanh, (-1.0, 1.0)
-    ),
+    "tanh": Activation("tanh", jnp.tanh, _sech2, _tanh_d2, jnp.arctanh, sympy.tanh, (-1.0, 1.0)),
     "logistic": Activation(
         "logistic",
         jax.nn.sigmoid,

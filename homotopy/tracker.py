@@ -1,0 +1,737 @@
+"""Predictor-corrector path tracking of H(w, λ) = 0, compiled into one ``lax.while_loop``.
+
+The path u(s) = (w(s), λ(s)) is followed by pseudo-arclength continuation (Keller):
+predict along the unit tangent t (kernel of [H_w | H_λ]), then correct with Newton's method on
+the bordered system {H(u) = 0, tᵀ(u − u_pred) = 0}, whose matrix [H_u; tᵀ] stays regular at
+folds in λ. Natural-parameter continuation is the same loop with the constraint row e_λ
+(λ fixed) instead of t: it cannot pass a fold, and reports STEP_FAILURE there.
+
+Every step, the loop checks for turning points (the λ-component of t changes sign) and simple
+bifurcations (the sign of det[H_u; tᵀ] changes) and locates them by an Illinois
+(regula falsi) iteration on the curve; it stops with a `Status` when the path reaches the end
+of the span, runs to infinite weights, leaves the span backwards, or runs out of steps.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import jax.scipy.linalg as jsl
+import numpy as np
+
+from .path import EVENT_KINDS, Event, Path, Status
+from .problems import jacobian_of
+
+
+Array = jax.Array
+
+_PREDICTORS = {"euler": 1, "hermite": 3, "rk4": 4}  # name -> order of the local error - 1
+
+
+@dataclasses.dataclass(frozen=True)
+class TrackerOptions:
+    """Settings of `track` (all keyword arguments of `track` other than `start`, `lam_span`).
+
+    **User limits**
+
+    - `method`: ``"arclength"`` (pseudo-arclength, passes folds) or ``"natural"`` (steps in λ
+      only; for teaching: it fails honestly at a fold).
+    - `predictor`: ``"euler"`` (tangent), ``"hermite"`` (cubic Hermite extrapolation through
+      the last two points and tangents, no extra Jacobians; the default) or ``"rk4"``
+      (Runge-Kutta on the tangent field, three extra Jacobians per step).
+    - `corrector`: ``"newton"`` (a new Jacobian each iteration) or ``"chord"`` (the Jacobian
+      of the last accepted point, one Jacobian per step).
+    - `tol`: every accepted point has ‖H(u)‖₂ ≤ `tol`.
+    - `step_tol`: Newton stops when its estimated remaining error is ≤ `step_tol`·(1 + ‖u‖).
+    - `max_steps`: accepted steps (the path holds at most `max_steps` + 1 points); attempts
+      (accepted + rejected) are capped at 4·`max_steps`.
+    - `initial_step`, `min_step`, `max_step`: step sizes in arc length (in λ for
+      ``method="natural"``); `min_step` and `max_step` are relative to 1 + ‖u‖.
+    - `w_max`: ‖w‖ beyond which the weights are declared DIVERGED (default
+      10⁶·max(1, ‖w₀‖)).
+    - `detect_bifurcations`: watch the sign of det[H_u; tᵀ].
+    - `max_events`: events stored per path.
+
+    **Tuning constants** (step control after Allgower & Georg, *Numerical Continuation
+    Methods*, §6.1): the Newton contraction θ = ‖Δu₁‖/‖Δu₀‖, the predictor's distance to the
+    curve δ (relative to 1 + ‖u‖) and the angle α between consecutive tangents have reference
+    values (`*_ref`: the step is scaled so that they are met) and hard limits (`*_max`: the
+    step is rejected). `max_newton` iterations per correction. `turning_tol`: |dλ/ds| at a
+    located turning point. `landing_tol`: the least |dλ/ds| at the end of the span for a
+    regular landing (smaller means the path meets λ_end tangentially, e.g. asymptotically
+    with weights running to infinity).
+    """
+
+    method: str = "arclength"
+    predictor: str = "hermite"
+    corrector: str = "newton"
+    tol: float = 1e-10
+    step_tol: float = 1e-11
+    max_steps: int = 2000
+    initial_step: float = 0.05
+    min_step: float = 1e-12
+    max_step: float = 0.5
+    w_max: float | None = None
+    detect_bifurcations: bool = True
+    max_events: int = 32
+    max_newton: int = 8
+    contraction_ref: float = 0.05
+    contraction_max: float = 0.5
+    distance_ref: float = 0.01
+    distance_max: float = 0.2
+    angle_ref: float = 0.08
+    angle_max: float = 0.4
+    turning_tol: float = 1e-10
+    landing_tol: float = 1e-9
+
+    def __post_init__(self) -> None:
+        if self.method not in ("arclength", "natural"):
+            raise ValueError(f"method: expected 'arclength' or 'natural', got {self.method!r}")
+        if self.predictor not in _PREDICTORS:
+            raise ValueError(
+                f"predictor: expected one of {tuple(_PREDICTORS)}, got {self.predictor!r}"
+            )
+        if self.corrector not in ("newton", "chord"):
+            raise ValueError(f"corrector: expected 'newton' or 'chord', got {self.corrector!r}")
+        for name in ("max_steps", "max_events", "max_newton"):
+            v = getattr(self, name)
+            if not isinstance(v, int | np.integer) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"{name}: expected a positive integer, got {v!r}")
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            if f.type == "float" or (f.name == "w_max" and v is not None):
+                if not isinstance(v, int | float | np.floating) or not math.isfinite(v) or v <= 0:
+                    raise ValueError(f"{f.name}: expected a positive finite number, got {v!r}")
+        if self.min_step >= self.max_step:
+            raise ValueError("min_step: must be smaller than max_step")
+        if self.contraction_ref >= self.contraction_max or self.angle_ref >= self.angle_max:
+            raise ValueError("contraction_ref/angle_ref: must be below their *_max")
+        if self.distance_ref >= self.distance_max:
+            raise ValueError("distance_ref: must be below distance_max")
+
+
+# ---------------------------------------------------------------------------------------------
+# Problems: pytrees pass as dynamic arguments; anything else is static (hashed by identity).
+
+
+class _Static:
+    """Holds a non-PyTree problem as a static jit argument, compared by identity."""
+
+    def __init__(self, obj: Any) -> None:
+        self.obj = obj
+
+    def __hash__(self) -> int:
+        return id(self.obj)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Static) and other.obj is self.obj
+
+
+def _split_problem(problem: Any) -> tuple[Any, _Static | None]:
+    leaves, _ = jax.tree_util.tree_flatten(problem)
+    if len(leaves) == 1 and leaves[0] is problem:
+        return None, _Static(problem)
+    return problem, None
+
+
+def _problem_fns(problem: Any) -> tuple[Callable, Callable]:
+    """(H(u), J(u)) as functions of u = (w, λ)."""
+
+    def H(u: Array) -> Array:
+        return jnp.asarray(problem.H(u[:-1], u[-1]), u.dtype)
+
+    if hasattr(problem, "jacobian"):
+
+        def J(u: Array) -> Array:
+            return jnp.asarray(problem.jacobian(u[:-1], u[-1]), u.dtype)
+
+    else:
+
+        def J(u: Array) -> Array:
+            return jacobian_of(problem.H, u[:-1], u[-1])
+
+    return H, J
+
+
+# ---------------------------------------------------------------------------------------------
+# Linear algebra on the bordered matrix M = [J; cᵀ].
+
+
+def _bordered_lu(J: Array, row: Array):
+    return jsl.lu_factor(jnp.concatenate([J, row[None, :]], axis=0))
+
+
+def _lu_det(lu_piv) -> tuple[Array, Array]:
+    """(sign, log|det|) of the factored matrix."""
+    lu, piv = lu_piv
+    diag = jnp.diag(lu)
+    swaps = jnp.sum(piv != jnp.arange(piv.shape[0]))
+    sign = jnp.prod(jnp.sign(diag)) * jnp.where(swaps % 2 == 0, 1.0, -1.0)
+    return sign, jnp.sum(jnp.log(jnp.abs(diag)))
+
+
+def _tangent(J: Array, t_ref: Array):
+    """Unit kernel vector t of J with t·t_ref > 0, and (sign, log|det|) of [J; t_refᵀ].
+
+    [J; t_refᵀ] v = e_last gives J v = 0 and t_ref·v = 1 > 0, so v/‖v‖ is oriented; and
+    sign det[J; tᵀ] = sign det[J; t_refᵀ] whenever t·t_ref > 0.
+    """
+    lu_piv = _bordered_lu(J, t_ref)
+    e = jnp.zeros(J.shape[1], J.dtype).at[-1].set(1.0)
+    v = jsl.lu_solve(lu_piv, e)
+    sign, logdet = _lu_det(lu_piv)
+    return v / jnp.linalg.norm(v), sign, logdet
+
+
+class _Newton(NamedTuple):
+    u: Array
+    converged: Array
+    iterations: Array
+    jacobians: Array
+    contraction: Array  # the largest ‖Δu_{k+1}‖/‖Δu_k‖ seen
+    first_step: Array  # ‖Δu_0‖
+
+
+def _newton(H, Jf, u_p, row, opts: TrackerOptions, J_chord=None) -> _Newton:
+    """Newton (or chord) on {H(u) = 0, row·(u − u_p) = 0} from u_p."""
+    chord = J_chord is not None
+    lu_chord = _bordered_lu(J_chord, row) if chord else None
+    max_it = opts.max_newton * (2 if chord else 1)
+
+    def cond(c):
+        u, k, prev, theta, first, done, fail, nj = c
+        return (k < max_it) & ~done & ~fail
+
+    def body(c):
+        u, k, prev, theta, first, done, fail, nj = c
+        F = jnp.concatenate([H(u), jnp.reshape(row @ (u - u_p), (1,))])
+        if chord:
+            lu = lu_chord
+        else:
+            lu = _bordered_lu(Jf(u), row)
+            nj = nj + 1
+        du = -jsl.lu_solve(lu, F)
+        u_new = u + du
+        nrm = jnp.linalg.norm(du)
+        th = jnp.where(k > 0, nrm / jnp.maximum(prev, 1e-300), 0.0)
+        # a-posteriori estimate of the remaining error: θ/(1 − θ)·‖Δu‖ (Deuflhard)
+        rest = jnp.where(k > 0, th / jnp.maximum(1.0 - th, 1e-3) * nrm, nrm)
+        scale = opts.step_tol * (1.0 + jnp.linalg.norm(u_new))
+        done = (nrm <= scale) | ((k > 0) & (rest <= scale) & (th < 1.0))
+        fail = ~jnp.all(jnp.isfinite(u_new)) | ((k > 0) & (th >= 1.0))
+        return (
+            u_new,
+            k + 1,
+            nrm,
+            jnp.maximum(theta, th),
+            jnp.where(k == 0, nrm, first),
+            done,
+            fail,
+            nj,
+        )
+
+    zero = jnp.zeros((), u_p.dtype)
+    init = (u_p, jnp.int32(0), zero, zero, zero, jnp.bool_(False), jnp.bool_(False), jnp.int32(0))
+    u, k, _, theta, first, done, fail, nj = jax.lax.while_loop(cond, body, init)
+    Hn = jnp.linalg.norm(H(u))
+    ok = done & ~fail & (Hn <= opts.tol) & jnp.all(jnp.isfinite(u))
+    return _Newton(u, ok, k, nj, theta, first)
+
+
+# ---------------------------------------------------------------------------------------------
+# The tracking loop.
+
+
+class _State(NamedTuple):
+    u: Array
+    t: Array
+    J: Array  # Jacobian at u (chord corrector)
+    det_sign: Array
+    h: Array
+    s: Array
+    u_prev: Array
+    t_prev: Array
+    has_prev: Array
+    status: Array  # -1 while running, else a Status code
+    steps: Array
+    rejected: Array
+    newton: Array
+    jacobians: Array
+    attempts: Array
+    n_points: Array
+    U: Array
+    T: Array
+    S: Array
+    n_events: Array
+    EK: Array
+    EU: Array
+    ES: Array
+
+
+_RUNNING = -1
+
+
+def _run(problem_dyn, static, u0, lam_end, opts: TrackerOptions):
+    problem = static.obj if static is not None else problem_dyn
+    H, Jf = _problem_fns(problem)
+    dtype = u0.dtype
+    n1 = u0.shape[0]
+    e_lam = jnp.zeros(n1, dtype).at[-1].set(1.0)
+    lam_start = u0[-1]
+    dirn = jnp.sign(lam_end - lam_start)
+    natural = opts.method == "natural"
+    order = _PREDICTORS[opts.predictor]
+    chord = opts.corrector == "chord"
+    w0norm = jnp.linalg.norm(u0[:-1])
+    w_max = opts.w_max if opts.w_max is not None else 1e6 * jnp.maximum(1.0, w0norm)
+    N, E = opts.max_steps + 1, opts.max_events
+
+    def orient(t):
+        # natural mode orders points by λ, not by continuity of the tangent
+        return jnp.where(natural & (dirn * t[-1] < 0), -t, t) if natural else t
+
+    def velocity(t):
+        """du/dτ for the step parameter τ: arc length, or dirn·λ in natural mode."""
+        if natural:
+            return t / (dirn * t[-1])
+        return t
+
+    def field(u, t_ref):
+        tt, _, _ = _tangent(Jf(u), t_ref)
+        return velocity(orient(tt))
+
+    # ---- start: correct w0 at fixed λ0, then the first tangent
+    start = _newton(H, Jf, u0, e_lam, opts)
+    u_start = jnp.where(start.converged, start.u, u0)
+    J0 = Jf(u_start)
+    t0, sign0, _ = _tangent(J0, dirn * e_lam)
+    valid = start.converged & jnp.all(jnp.isfinite(t0)) & (jnp.abs(t0[-1]) > 1e-14)
+
+    nanbuf = jnp.full((N, n1), jnp.nan, dtype)
+    st = _State(
+        u=u_start,
+        t=t0,
+        J=J0,
+        det_sign=sign0,
+        h=jnp.asarray(opts.initial_step, dtype)
+        * jnp.where(natural, jnp.abs(lam_end - lam_start), 1.0),
+        s=jnp.zeros((), dtype),
+        u_prev=u_start,
+        t_prev=t0,
+        has_prev=jnp.bool_(False),
+        status=jnp.where(valid, _RUNNING, Status.INVALID_START.code).astype(jnp.int32),
+        steps=jnp.int32(0),
+        rejected=jnp.int32(0),
+        newton=start.iterations,
+        jacobians=start.jacobians + 1,
+        attempts=jnp.int32(0),
+        n_points=jnp.int32(1),
+        U=nanbuf.at[0].set(u_start),
+        T=nanbuf.at[0].set(t0),
+        S=jnp.full((N,), jnp.nan, dtype).at[0].set(0.0),
+        n_events=jnp.int32(0),
+        EK=jnp.full((E,), -1, jnp.int32),
+        EU=jnp.full((E, n1), jnp.nan, dtype),
+        ES=jnp.full((E,), jnp.nan, dtype),
+    )
+
+    def predict(st: _State, h):
+        u, t = st.u, st.t
+        v = velocity(t)
+        if order == 1:
+            return u + h * v, jnp.int32(0)
+        if order == 4:
+            k2 = field(u + 0.5 * h * v, t)
+            k3 = field(u + 0.5 * h * k2, t)
+            k4 = field(u + h * k3, t)
+            return u + h / 6.0 * (v + 2 * k2 + 2 * k3 + k4), jnp.int32(3)
+        # cubic Hermite through (u_prev, u) extrapolated by h; τ-spacing of the two points:
+        vp = velocity(st.t_prev)
+        if natural:
+            dt = jnp.abs(u[-1] - st.u_prev[-1])
+        else:
+            chord_len = jnp.linalg.norm(u - st.u_prev)
+            half = 0.5 * jnp.arccos(jnp.clip(st.t_prev @ t, -1.0, 1.0))
+            # arc = chord·(θ/2)/sin(θ/2): exact on circles, so the cubic keeps its order
+            dt = chord_len * jnp.where(half > 1e-8, half / jnp.sin(jnp.maximum(half, 1e-8)), 1.0)
+        tau = 1.0 + h / jnp.maximum(dt, 1e-300)
+        h00, h10 = 2 * tau**3 - 3 * tau**2 + 1, tau**3 - 2 * tau**2 + tau
+        h01, h11 = -2 * tau**3 + 3 * tau**2, tau**3 - tau**2
+        cubic = h00 * st.u_prev + h10 * dt * vp + h01 * u + h11 * dt * v
+        return jnp.where(st.has_prev & (dt > 0), cubic, u + h * v), jnp.int32(0)
+
+    def g_turning(u, t, J):
+        return t[-1]
+
+    def locate(st: _State, u_c, t_c, g0, g1, g_fn, row_kind):
+        """Illinois iteration for g = 0 along the step from st.u to u_c; returns (u*, jacs)."""
+        u_a, t_a = st.u, st.t
+        p = velocity(t_a)
+        row = e_lam if natural else t_a
+        sig1 = (row @ (u_c - u_a)) / (row @ p)
+
+        def point(sig):
+            nw = _newton(H, Jf, u_a + sig * p, row, opts)
+            J = Jf(nw.u)
+            tt, sgn, logdet = _tangent(J, t_a)
+            return nw.u, g_fn(nw.u, orient(tt), (sgn, logdet)), nw.jacobians + 1
+
+        def cond(c):
+            a, ga, b, gb, u_b, k, nj = c
+            return (k < 40) & (jnp.abs(gb) > tol_g) & (jnp.abs(b - a) > 1e-15 * (1 + jnp.abs(b)))
+
+        def body(c):
+            a, ga, b, gb, u_b, k, nj = c
+            x = b - gb * (b - a) / (gb - ga)
+            x = jnp.where(jnp.isfinite(x), x, 0.5 * (a + b))
+            u_x, gx, j = point(x)
+            flip = gx * gb < 0
+            a2, ga2 = jnp.where(flip, b, a), jnp.where(flip, gb, 0.5 * ga)
+            return a2, ga2, x, gx, u_x, k + 1, nj + j
+
+        tol_g = opts.turning_tol if row_kind == 0 else 0.0
+        init = (jnp.zeros((), dtype), g0, sig1, g1, u_c, jnp.int32(0), jnp.int32(0))
+        a, ga, b, gb, u_b, k, nj = jax.lax.while_loop(cond, body, init)
+        return u_b, nj
+
+    def record_event(st: _State, kind: int, u_ev):
+        i = st.n_events
+        ok = i < E
+        s_ev = st.s + jnp.linalg.norm(u_ev - st.u)
+        return st._replace(
+            EK=jnp.where(ok, st.EK.at[jnp.minimum(i, E - 1)].set(kind), st.EK),
+            EU=jnp.where(ok, st.EU.at[jnp.minimum(i, E - 1)].set(u_ev), st.EU),
+            ES=jnp.where(ok, st.ES.at[jnp.minimum(i, E - 1)].set(s_ev), st.ES),
+            n_events=i + ok.astype(jnp.int32),
+        )
+
+    def step(st: _State) -> _State:
+        u, t, h = st.u, st.t, st.h
+        lam = u[-1]
+        scale = 1.0 + jnp.linalg.norm(u)
+        u_p, extra_j = predict(st, h)
+        # land exactly on λ_end when the prediction reaches it: an Euler step to λ_end, λ fixed
+        cross = dirn * (u_p[-1] - lam_end) >= 0
+        v = velocity(t)
+        u_land = (u + ((lam_end - lam) / v[-1]) * v).at[-1].set(lam_end)
+        u_p = jnp.where(cross, u_land, u_p)
+        fix_lam = cross | natural
+        row = jnp.where(fix_lam, e_lam, t)
+        nw = _newton(H, Jf, u_p, row, opts, J_chord=st.J if chord else None)
+        u_c = nw.u
+        J_c = Jf(u_c)
+        t_c, sign_c, logdet_c = _tangent(J_c, t)
+        t_c = orient(t_c)
+        alpha = jnp.arccos(jnp.clip(t @ t_c, -1.0, 1.0))
+        delta = jnp.linalg.norm(u_c - u_p) / scale
+        lam_c = u_c[-1]
+        overshoot = dirn * (lam_c - lam_end) > 0
+        finite = jnp.all(jnp.isfinite(u_c)) & jnp.all(jnp.isfinite(t_c))
+        # a fixed-λ correction must stay near its prediction, or it has jumped branches
+        jump = fix_lam & (
+            jnp.linalg.norm(u_c - u_p) > 0.5 * jnp.linalg.norm(u_p - u) + 1e-9 * scale
+        )
+        ok = (
+            nw.converged
+            & finite
+            & ~overshoot
+            & ~jump
+            & (nw.contraction <= opts.contraction_max)
+            & (delta <= opts.distance_max)
+            & (alpha <= opts.angle_max)
+        )
+        # step-size factor: each criterion's ratio to its reference, at its order in h
+        p1 = float(order + 1)
+        f = jnp.maximum(
+            jnp.maximum(
+                (nw.contraction / opts.contraction_ref) ** (1.0 / p1),
+                (delta / opts.distance_ref) ** (1.0 / p1),
+            ),
+            alpha / opts.angle_ref,
+        )
+        f = jnp.where(jnp.isfinite(f), f, 4.0)
+        h_max = opts.max_step * (jnp.abs(lam_end - lam_start) if natural else scale)
+        h_acc = jnp.clip(h / jnp.clip(f, 0.4, 4.0), 0.0, h_max)
+        h_acc = jnp.where(cross, jnp.maximum(h_acc, h), h_acc)
+        h_rej = h / jnp.clip(f, 2.0, 8.0)
+        h_min = opts.min_step * scale
+
+        counters = dict(
+            newton=st.newton + nw.iterations,
+            jacobians=st.jacobians + nw.jacobians + 1 + extra_j,
+            attempts=st.attempts + 1,
+        )
+
+        def accept(st: _State) -> _State:
+            i = st.n_points
+            s_new = st.s + jnp.linalg.norm(u_c - u)
+            st2 = st._replace(
+                u=u_c,
+                t=t_c,
+                J=J_c,
+                det_sign=sign_c,
+                h=h_acc,
+                s=s_new,
+                u_prev=u,
+                t_prev=t,
+                has_prev=jnp.bool_(True),
+                steps=st.steps + 1,
+                n_points=i + 1,
+                U=st.U.at[i].set(u_c),
+                T=st.T.at[i].set(t_c),
+                S=st.S.at[i].set(s_new),
+                **counters,
+            )
+            # events, located on the step just taken (from the old state)
+            turning = (t[-1] * t_c[-1] < 0) & ~natural
+
+            def on_turning(s2):
+                u_ev, nj = locate(st, u_c, t_c, t[-1], t_c[-1], g_turning, 0)
+                return record_event(s2, 0, u_ev)._replace(jacobians=s2.jacobians + nj)
+
+            st2 = jax.lax.cond(turning, on_turning, lambda s2: s2, st2)
+            if opts.detect_bifurcations:
+                bif = sign_c != st.det_sign
+
+                def on_bif(s2):
+                    _, _, logdet_a = _tangent(st.J, t)
+
+                    def g_det(uu, tt, det):
+                        return det[0] * jnp.exp(jnp.clip(det[1] - logdet_a, -700.0, 700.0))
+
+                    g1 = sign_c * jnp.exp(jnp.clip(logdet_c - logdet_a, -700.0, 700.0))
+                    u_ev, nj = locate(st, u_c, t_c, st.det_sign, g1, g_det, 1)
+                    return record_event(s2, 1, u_ev)._replace(jacobians=s2.jacobians + nj)
+
+                st2 = jax.lax.cond(bif, on_bif, lambda s2: s2, st2)
+
+            # termination, in priority order
+            at_end = lam_c == lam_end
+            tangential = jnp.abs(t_c[-1]) < opts.landing_tol
+            outward = (t_c[:-1] @ u_c[:-1]) > 0
+            wn = jnp.linalg.norm(u_c[:-1])
+            status = jnp.int32(_RUNNING)
+            status = jnp.where(st2.steps >= opts.max_steps, Status.MAX_STEPS.code, status)
+            status = jnp.where(dirn * (lam_c - lam_start) < 0, Status.LEFT_SPAN.code, status)
+            status = jnp.where(wn > w_max, Status.DIVERGED.code, status)
+            status = jnp.where(
+                at_end & tangential,
+                jnp.where(outward, Status.DIVERGED.code, Status.STEP_FAILURE.code),
+                status,
+            )
+            status = jnp.where(at_end & ~tangential, Status.SUCCESS.code, status)
+            return st2._replace(status=status.astype(jnp.int32))
+
+        def reject(st: _State) -> _State:
+            st2 = st._replace(h=h_rej, rejected=st.rejected + 1, **counters)
+            # a path creeping along λ_end with growing weights is an asymptote at infinity
+            escaping = (
+                (jnp.abs(lam - lam_end) <= 1e-6)
+                & (jnp.abs(t[-1]) <= 1e-6)
+                & ((t[:-1] @ u[:-1]) > 0)
+            )
+            failed = h_rej < h_min
+            status = jnp.where(
+                failed,
+                jnp.where(escaping, Status.DIVERGED.code, Status.STEP_FAILURE.code),
+                _RUNNING,
+            )
+            status = jnp.where(
+                ~failed & (st2.attempts >= 4 * opts.max_steps), Status.MAX_STEPS.code, status
+            )
+            return st2._replace(status=status.astype(jnp.int32))
+
+        return jax.lax.cond(ok, accept, reject, st)
+
+    st = jax.lax.while_loop(lambda s: s.status == _RUNNING, step, st)
+    return st
+
+
+_run_jit = jax.jit(_run, static_argnames=("static", "opts"))
+
+
+def _polish(problem_dyn, static, w, lam, tol):
+    """Newton at fixed λ to full precision: iterate while the update keeps shrinking."""
+    problem = static.obj if static is not None else problem_dyn
+    H, Jf = _problem_fns(problem)
+    u0 = jnp.concatenate([w, jnp.reshape(lam, (1,))])
+
+    def body(c):
+        u, k, prev, go = c
+        J = Jf(u)
+        du = -jnp.linalg.solve(J[:, :-1], H(u))
+        nrm = jnp.linalg.norm(du)
+        better = jnp.isfinite(nrm) & (nrm < prev)
+        u_new = jnp.where(better, u.at[:-1].add(du), u)
+        go = better & (nrm > tol * (1.0 + jnp.linalg.norm(u[:-1])))
+        return u_new, k + 1, jnp.where(better, nrm, prev), go
+
+    u, k, _, _ = jax.lax.while_loop(
+        lambda c: (c[1] < 30) & c[3], body, (u0, 0, jnp.asarray(jnp.inf, w.dtype), True)
+    )
+    return u[:-1]
+
+
+_polish_jit = jax.jit(_polish, static_argnames=("static",))
+
+
+def correct_at(problem: Any, w: Any, lam: float, *, tol: float = 1e-12) -> np.ndarray:
+    """Solve H(w, λ) = 0 at fixed λ by Newton's method from `w` (for `Path.at`)."""
+    dyn, static = _split_problem(problem)
+    w = jnp.asarray(w, jnp.float64)
+    return np.asarray(_polish_jit(dyn, static, w, jnp.asarray(lam, jnp.float64), tol))
+
+
+# ---------------------------------------------------------------------------------------------
+# The public entry point.
+
+
+def _check_span(lam_span: Any) -> tuple[float, float]:
+    try:
+        a, b = (float(x) for x in lam_span)
+    except (TypeError, ValueError):
+        raise ValueError(f"lam_span: expected two numbers (lam0, lam1), got {lam_span!r}") from None
+    if not (math.isfinite(a) and math.isfinite(b)) or a == b:
+        raise ValueError(f"lam_span: expected two distinct finite numbers, got {lam_span!r}")
+    return a, b
+
+
+def _messages(status: Status, st: dict, lam_span, opts: TrackerOptions) -> str:
+    lam = st["lam_last"]
+    wn = st["w_norm"]
+    if status is Status.SUCCESS:
+        return f"reached λ = {lam_span[1]:g} in {st['steps']} steps"
+    if status is Status.DIVERGED:
+        d = np.array2string(st["direction"], precision=4, separator=", ")
+        return (
+            f"weights diverged: ‖w‖ = {wn:.4g} at λ = {lam:.17g} (the solution runs to "
+            f"infinity as λ → {lam:.6g}); direction w/‖w‖ = {d}"
+        )
+    if status is Status.STEP_FAILURE:
+        hint = (
+            " Natural-parameter continuation cannot pass a turning point (fold in λ) where "
+            "H_w is singular: use method='arclength'."
+            if opts.method == "natural"
+            else " Try a smaller min_step, a looser tol, or check H for a singular point."
+        )
+        return f"step size fell below min_step at λ = {lam:.12g} (‖w‖ = {wn:.4g}).{hint}"
+    if status is Status.MAX_STEPS:
+        return (
+            f"stopped after {st['steps']} accepted and {st['rejected_steps']} rejected steps "
+            f"at λ = {lam:.12g}: raise max_steps"
+        )
+    if status is Status.LEFT_SPAN:
+        return f"the path turned back and left the span through λ = {lam_span[0]:g}"
+    return (
+        f"the start w is not a regular solution at λ = {lam_span[0]:g} (Newton did not "
+        "converge or H_w is singular there): pass a solution as start="
+    )
+
+
+def track(
+    problem: Any,
+    *,
+    start: Any = None,
+    lam_span: tuple[float, float] = (0.0, 1.0),
+    **options: Any,
+) -> Path:
+    r"""Follow the solution path of H(w, λ) = 0 from λ = lam_span[0] to lam_span[1].
+
+    **Arguments:**
+
+    - `problem`: a `NaturalHomotopy`, a `FunctionHomotopy`, or any object with ``H(w, lam)``
+      (and optionally ``jacobian(w, lam)``, ``start()``).
+    - `start`: the solution at ``lam_span[0]``; default ``problem.start()`` (for a
+      `NaturalHomotopy`: the linear least-squares weights X⁺d). It is first corrected by
+      Newton's method at fixed λ.
+    - `lam_span`: ``(lam0, lam1)``; λ may run either way.
+    - `**options`: fields of `TrackerOptions` (method, predictor, corrector, tol, …).
+
+    **Returns:** a `Path`; its `status` says how it ended, never an exception from the loop.
+
+    **Raises:** `ValueError` for an unknown option or a bad `start`, `lam_span` or option value.
+    """
+    unknown = set(options) - {f.name for f in dataclasses.fields(TrackerOptions)}
+    if unknown:
+        raise ValueError(f"options: unknown {sorted(unknown)}; see homotopy.TrackerOptions")
+    opts = TrackerOptions(**options)
+    lam0, lam1 = _check_span(lam_span)
+    if not hasattr(problem, "H"):
+        raise ValueError("problem: expected an object with a method H(w, lam)")
+    if start is None:
+        if not hasattr(problem, "start"):
+            raise ValueError("start: the problem has no start(); pass start=")
+        start = problem.start()
+    w0 = np.asarray(start, dtype=np.float64)
+    if w0.ndim != 1 or not np.all(np.isfinite(w0)):
+        raise ValueError(f"start: expected a finite 1-D weight vector, got shape {w0.shape}")
+    n = getattr(problem, "n_unknowns", None)
+    if n is not None and w0.shape[0] != n:
+        raise ValueError(f"start: expected {n} weights, got {w0.shape[0]}")
+    Hval = np.asarray(jax.eval_shape(problem.H, jnp.asarray(w0), jnp.float64(lam0)).shape)
+    if tuple(Hval) != (w0.shape[0],):
+        raise ValueError(
+            f"problem: H(w, lam) must return shape ({w0.shape[0]},), got {tuple(Hval)}"
+        )
+    dyn, static = _split_problem(problem)
+    u0 = jnp.asarray(np.append(w0, lam0))
+    st = _run_jit(dyn, static, u0, jnp.float64(lam1), opts)
+    return _to_path(st, problem, (lam0, lam1), opts)
+
+
+def _to_path(st: _State, problem: Any, lam_span, opts: TrackerOptions) -> Path:
+    st = jax.device_get(st)
+    k = int(st.n_points)
+    U, T, S = np.asarray(st.U[:k]), np.asarray(st.T[:k]), np.asarray(st.S[:k])
+    status = Status.from_code(int(st.status))
+    stats = dict(
+        steps=int(st.steps),
+        rejected_steps=int(st.rejected),
+        newton_iterations=int(st.newton),
+        jacobian_evaluations=int(st.jacobians),
+    )
+    w_last = U[-1, :-1]
+    direction = w_last / np.linalg.norm(w_last) if status is Status.DIVERGED else None
+    w_end = None
+    if status is Status.SUCCESS:
+        dyn, static = _split_problem(problem)
+        w_end = np.asarray(
+            _polish_jit(dyn, static, jnp.asarray(w_last), jnp.float64(lam_span[1]), 1e-15)
+        )
+        U = U.copy()
+        U[-1, :-1] = w_end
+    ne = min(int(st.n_events), opts.max_events)
+    events = sorted(
+        (
+            Event(
+                EVENT_KINDS[int(st.EK[i])],
+                float(st.EU[i, -1]),
+                np.array(st.EU[i, :-1]),
+                float(st.ES[i]),
+            )
+            for i in range(ne)
+        ),
+        key=lambda e: e.s,
+    )
+    info = dict(
+        stats, lam_last=float(U[-1, -1]), w_norm=float(np.linalg.norm(w_last)), direction=direction
+    )
+    return Path(
+        status=status,
+        message=_messages(status, info, lam_span, opts),
+        lam=U[:, -1].copy(),
+        w=U[:, :-1].copy(),
+        s=S,
+        tangents=T,
+        events=tuple(events),
+        w_end=w_end,
+        direction=direction,
+        stats=stats,
+        lam_span=tuple(lam_span),
+        problem=problem,
+    )
