@@ -1,4 +1,4 @@
-"""The tracker's result: `Status`, `Event`, `Path`, and npz persistence (`Path.save`, `load_path`)."""
+"""The tracker's result: `Status`, `Event`, `Path`, and npz persistence (`save`, `load_path`)."""
 
 from __future__ import annotations
 
