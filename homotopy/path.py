@@ -45,12 +45,14 @@ class Event:
     - `kind`: ``"turning_point"`` (dλ/ds = 0, a fold in λ) or ``"bifurcation"`` (the
       determinant of the bordered Jacobian [H_u; tᵀ] changes sign: a branch point).
     - `lam`, `w`, `s`: where it is (λ, weights, arc length from the start).
+    - `tangent`: the unit tangent (dw/ds, dλ/ds) of the path there.
     """
 
     kind: str
     lam: float
     w: np.ndarray = field(repr=False)
     s: float
+    tangent: np.ndarray = field(repr=False)
 
     def __repr__(self) -> str:
         return f"Event(kind={self.kind!r}, lam={self.lam:.12g}, s={self.s:.6g})"
@@ -119,27 +121,37 @@ class Path:
         if problem is None:
             raise ValueError("problem: this path has no problem attached; pass problem=")
         lam = float(lam)
-        g = self.lam - lam
+        S, U, T = self._vertices()
+        g = U[:, -1] - lam
         rows = []
-        for i in range(len(g) - 1):
+        for i in range(len(g)):
             if g[i] == 0.0:
-                rows.append(self.w[i])
-                continue
-            if g[i] * g[i + 1] < 0.0 or (i == len(g) - 2 and g[i + 1] == 0.0):
-                rows.append(self._crossing(i, lam))
-        if len(g) == 1 and g[0] == 0.0:
-            rows.append(self.w[0])
+                rows.append(U[i, :-1])
+            elif i + 1 < len(g) and g[i] * g[i + 1] < 0.0:
+                rows.append(self._crossing(S[i : i + 2], U[i : i + 2], T[i : i + 2], lam))
         if not rows:
             return np.empty((0, self.w.shape[1]))
         guesses = np.asarray(rows)
         return np.stack([correct_at(problem, w0, lam, tol=tol) for w0 in guesses])
 
-    def _crossing(self, i: int, lam: float) -> np.ndarray:
-        """w at λ between points i and i+1, from the cubic Hermite curve in arc length."""
-        u0 = np.append(self.w[i], self.lam[i])
-        u1 = np.append(self.w[i + 1], self.lam[i + 1])
-        ds = self.s[i + 1] - self.s[i]
-        t0, t1 = self.tangents[i], self.tangents[i + 1]
+    def _vertices(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(s, u, t) of the path points and the events, in arc-length order: an event holds
+        the extreme λ of a fold, which the stored points on either side of it may miss."""
+        S = np.concatenate([self.s, [e.s for e in self.events]])
+        U = np.concatenate(
+            [np.column_stack([self.w, self.lam])]
+            + [np.append(e.w, e.lam)[None] for e in self.events]
+        )
+        T = np.concatenate([self.tangents] + [e.tangent[None] for e in self.events])
+        order = np.argsort(S, kind="stable")
+        return S[order], U[order], T[order]
+
+    @staticmethod
+    def _crossing(S: np.ndarray, U: np.ndarray, T: np.ndarray, lam: float) -> np.ndarray:
+        """w at λ between two vertices, from the cubic Hermite curve in arc length."""
+        u0, u1 = U
+        t0, t1 = T
+        ds = S[1] - S[0]
 
         def hermite(tau: float) -> np.ndarray:
             h00, h10 = 2 * tau**3 - 3 * tau**2 + 1, tau**3 - 2 * tau**2 + tau
@@ -173,6 +185,7 @@ class Path:
             event_lam=np.array([e.lam for e in ev], dtype=float),
             event_w=np.array([e.w for e in ev], dtype=float).reshape(len(ev), n),
             event_s=np.array([e.s for e in ev], dtype=float),
+            event_tangent=np.array([e.tangent for e in ev], dtype=float).reshape(len(ev), n + 1),
             w_end=np.empty(0) if self.w_end is None else self.w_end,
             direction=np.empty(0) if self.direction is None else self.direction,
             stats=np.array(json.dumps(dict(self.stats))),
@@ -196,9 +209,14 @@ def load_path(file: str | os.PathLike[str], problem: Any = None) -> Path:
     """Read a `Path` written by `Path.save` (``allow_pickle=False``); attach `problem` if given."""
     with np.load(file, allow_pickle=False) as z:
         events = tuple(
-            Event(str(k), float(lam), np.array(w), float(s))
-            for k, lam, w, s in zip(
-                z["event_kind"], z["event_lam"], z["event_w"], z["event_s"], strict=True
+            Event(str(k), float(lam), np.array(w), float(s), np.array(t))
+            for k, lam, w, s, t in zip(
+                z["event_kind"],
+                z["event_lam"],
+                z["event_w"],
+                z["event_s"],
+                z["event_tangent"],
+                strict=True,
             )
         )
         return Path(

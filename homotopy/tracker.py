@@ -270,6 +270,7 @@ class _State(NamedTuple):
     n_events: Array
     EK: Array
     EU: Array
+    ET: Array
     ES: Array
 
 
@@ -281,6 +282,9 @@ def _run(problem_dyn, static, u0, lam_end, opts: TrackerOptions):
     H, Jf = _problem_fns(problem)
     dtype = u0.dtype
     n1 = u0.shape[0]
+    shape = jax.eval_shape(H, u0).shape  # checked once per compilation, not per call
+    if shape != (n1 - 1,):
+        raise ValueError(f"problem: H(w, lam) must return shape ({n1 - 1},), got {shape}")
     e_lam = jnp.zeros(n1, dtype).at[-1].set(1.0)
     lam_start = u0[-1]
     dirn = jnp.sign(lam_end - lam_start)
@@ -337,6 +341,7 @@ def _run(problem_dyn, static, u0, lam_end, opts: TrackerOptions):
         n_events=jnp.int32(0),
         EK=jnp.full((E,), -1, jnp.int32),
         EU=jnp.full((E, n1), jnp.nan, dtype),
+        ET=jnp.full((E, n1), jnp.nan, dtype),
         ES=jnp.full((E,), jnp.nan, dtype),
     )
 
@@ -379,34 +384,63 @@ def _run(problem_dyn, static, u0, lam_end, opts: TrackerOptions):
             nw = _newton(H, Jf, u_a + sig * p, row, opts)
             J = Jf(nw.u)
             tt, sgn, logdet = _tangent(J, t_a)
-            return nw.u, g_fn(nw.u, orient(tt), (sgn, logdet)), nw.jacobians + 1
+            tt = orient(tt)
+            return nw.u, tt, g_fn(nw.u, tt, (sgn, logdet)), nw.jacobians + 1
 
         def cond(c):
-            a, ga, b, gb, u_b, k, nj = c
-            return (k < 40) & (jnp.abs(gb) > tol_g) & (jnp.abs(b - a) > 1e-15 * (1 + jnp.abs(b)))
+            a, ga, b, gb, u_b, t_b, k, nj, stuck = c
+            return (
+                (k < 40)
+                & ~stuck
+                & (jnp.abs(gb) > tol_g)
+                & (jnp.abs(b - a) > 1e-15 * (1 + jnp.abs(b)))
+            )
+
+        def finite(u_x, t_x, gx):
+            return jnp.all(jnp.isfinite(u_x)) & jnp.all(jnp.isfinite(t_x)) & jnp.isfinite(gx)
 
         def body(c):
-            a, ga, b, gb, u_b, k, nj = c
+            a, ga, b, gb, u_b, t_b, k, nj, stuck = c
             x = b - gb * (b - a) / (gb - ga)
             x = jnp.where(jnp.isfinite(x), x, 0.5 * (a + b))
-            u_x, gx, j = point(x)
+            u_x, t_x, gx, j = point(x)
+            # every bordered matrix is singular exactly at a branch point: step off it slightly
+            bad = ~finite(u_x, t_x, gx)
+            x = jnp.where(bad, x + 1e-7 * (b - a), x)
+            u_x, t_x, gx, j2 = jax.lax.cond(bad, point, lambda _: (u_x, t_x, gx, jnp.int32(0)), x)
+            # still singular: the bracket is as tight as the arithmetic allows; keep b
+            stuck = ~finite(u_x, t_x, gx)
             flip = gx * gb < 0
-            a2, ga2 = jnp.where(flip, b, a), jnp.where(flip, gb, 0.5 * ga)
-            return a2, ga2, x, gx, u_x, k + 1, nj + j
+            a2 = jnp.where(stuck, a, jnp.where(flip, b, a))
+            ga2 = jnp.where(stuck, ga, jnp.where(flip, gb, 0.5 * ga))
+            keep = lambda new, old: jnp.where(stuck, old, new)  # noqa: E731
+            return (
+                a2,
+                ga2,
+                keep(x, b),
+                keep(gx, gb),
+                keep(u_x, u_b),
+                keep(t_x, t_b),
+                k + 1,
+                nj + j + j2,
+                stuck,
+            )
 
         tol_g = opts.turning_tol if row_kind == 0 else 0.0
-        init = (jnp.zeros((), dtype), g0, sig1, g1, u_c, jnp.int32(0), jnp.int32(0))
-        a, ga, b, gb, u_b, k, nj = jax.lax.while_loop(cond, body, init)
-        return u_b, nj
+        init = (jnp.zeros((), dtype), g0, sig1, g1, u_c, t_c, jnp.int32(0), jnp.int32(0), False)
+        a, ga, b, gb, u_b, t_b, k, nj, _ = jax.lax.while_loop(cond, body, init)
+        return u_b, t_b, nj
 
-    def record_event(st: _State, kind: int, u_ev):
+    def record_event(st: _State, prev: _State, kind: int, u_ev, t_ev):
         i = st.n_events
         ok = i < E
-        s_ev = st.s + jnp.linalg.norm(u_ev - st.u)
+        j = jnp.minimum(i, E - 1)
+        s_ev = prev.s + jnp.linalg.norm(u_ev - prev.u)
         return st._replace(
-            EK=jnp.where(ok, st.EK.at[jnp.minimum(i, E - 1)].set(kind), st.EK),
-            EU=jnp.where(ok, st.EU.at[jnp.minimum(i, E - 1)].set(u_ev), st.EU),
-            ES=jnp.where(ok, st.ES.at[jnp.minimum(i, E - 1)].set(s_ev), st.ES),
+            EK=jnp.where(ok, st.EK.at[j].set(kind), st.EK),
+            EU=jnp.where(ok, st.EU.at[j].set(u_ev), st.EU),
+            ET=jnp.where(ok, st.ET.at[j].set(t_ev), st.ET),
+            ES=jnp.where(ok, st.ES.at[j].set(s_ev), st.ES),
             n_events=i + ok.astype(jnp.int32),
         )
 
@@ -491,8 +525,8 @@ def _run(problem_dyn, static, u0, lam_end, opts: TrackerOptions):
             turning = (t[-1] * t_c[-1] < 0) & ~natural
 
             def on_turning(s2):
-                u_ev, nj = locate(st, u_c, t_c, t[-1], t_c[-1], g_turning, 0)
-                return record_event(s2, 0, u_ev)._replace(jacobians=s2.jacobians + nj)
+                u_ev, t_ev, nj = locate(st, u_c, t_c, t[-1], t_c[-1], g_turning, 0)
+                return record_event(s2, st, 0, u_ev, t_ev)._replace(jacobians=s2.jacobians + nj)
 
             st2 = jax.lax.cond(turning, on_turning, lambda s2: s2, st2)
             if opts.detect_bifurcations:
@@ -505,8 +539,8 @@ def _run(problem_dyn, static, u0, lam_end, opts: TrackerOptions):
                         return det[0] * jnp.exp(jnp.clip(det[1] - logdet_a, -700.0, 700.0))
 
                     g1 = sign_c * jnp.exp(jnp.clip(logdet_c - logdet_a, -700.0, 700.0))
-                    u_ev, nj = locate(st, u_c, t_c, st.det_sign, g1, g_det, 1)
-                    return record_event(s2, 1, u_ev)._replace(jacobians=s2.jacobians + nj)
+                    u_ev, t_ev, nj = locate(st, u_c, t_c, st.det_sign, g1, g_det, 1)
+                    return record_event(s2, st, 1, u_ev, t_ev)._replace(jacobians=s2.jacobians + nj)
 
                 st2 = jax.lax.cond(bif, on_bif, lambda s2: s2, st2)
 
@@ -673,11 +707,6 @@ def track(
     n = getattr(problem, "n_unknowns", None)
     if n is not None and w0.shape[0] != n:
         raise ValueError(f"start: expected {n} weights, got {w0.shape[0]}")
-    Hval = np.asarray(jax.eval_shape(problem.H, jnp.asarray(w0), jnp.float64(lam0)).shape)
-    if tuple(Hval) != (w0.shape[0],):
-        raise ValueError(
-            f"problem: H(w, lam) must return shape ({w0.shape[0]},), got {tuple(Hval)}"
-        )
     dyn, static = _split_problem(problem)
     u0 = jnp.asarray(np.append(w0, lam0))
     st = _run_jit(dyn, static, u0, jnp.float64(lam1), opts)
@@ -713,6 +742,7 @@ def _to_path(st: _State, problem: Any, lam_span, opts: TrackerOptions) -> Path:
                 float(st.EU[i, -1]),
                 np.array(st.EU[i, :-1]),
                 float(st.ES[i]),
+                np.array(st.ET[i]),
             )
             for i in range(ne)
         ),

@@ -1,0 +1,342 @@
+"""The tracker against independent references: closed forms, scipy root finders and
+least squares, SVD null spaces, and hand-made bifurcations."""
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import scipy.linalg
+import scipy.optimize
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+import homotopy as h
+
+
+# A 3×2 problem whose target lies far off the plane col X along its normal: the path of the
+# natural homotopy folds twice in λ before reaching λ = 1.
+X_FOLD = np.array([[-1.094, -0.603], [0.943, 0.719], [0.227, 1.162]])
+D_FOLD = np.array([0.616, 0.343, 0.64])
+
+
+@pytest.fixture(scope="module")
+def fold_path():
+    return h.track(h.NaturalHomotopy(X_FOLD, D_FOLD))
+
+
+def unit_tangent(J):
+    """Independent unit kernel vector of the s×(s+1) Jacobian, from scipy's SVD."""
+    ns = scipy.linalg.null_space(np.asarray(J))
+    assert ns.shape[1] == 1
+    return ns[:, 0]
+
+
+# ---------------------------------------------------------------- interpolation: closed forms
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_interpolation_endpoint_is_inverse_artanh(seed):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(3, 3)) + 2 * np.eye(3)
+    d = rng.uniform(-0.95, 0.95, size=3)
+    path = h.track(h.NaturalHomotopy(X, d, objective="interpolation"))
+    assert path.status is h.Status.SUCCESS
+    assert path.lam[-1] == 1.0
+    np.testing.assert_allclose(path.w_end, np.linalg.solve(X, np.arctanh(d)), rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("activation", ["logistic", "arctan", "erf", "softsign"])
+def test_interpolation_endpoint_other_activations(activation):
+    act = h.get_activation(activation)
+    X = np.array([[1.5, -0.4], [0.3, 0.9]])
+    lo, hi = act.range
+    d = lo + (hi - lo) * np.array([0.2, 0.85])
+    path = h.track(h.NaturalHomotopy(X, d, activation, objective="interpolation"))
+    assert path.status is h.Status.SUCCESS
+    ref = np.linalg.solve(X, np.asarray(act.inverse(jnp.asarray(d))))
+    np.testing.assert_allclose(path.w_end, ref, rtol=0, atol=1e-10)
+
+
+def test_scalar_path_matches_brentq_at_many_lambdas():
+    a, b = 2.0, 0.6
+    path = h.track(h.NaturalHomotopy([[a]], [b], objective="interpolation"))
+    assert path.success
+    for lam in [0.05, 0.2, 0.35, 0.5, 0.65, 0.8, 0.95, 0.999]:
+        ref = scipy.optimize.brentq(
+            lambda w, lam=lam: (1 - lam) * a * w + lam * np.tanh(a * w) - b, -5, 5, xtol=1e-15
+        )
+        pts = path.at(lam)
+        assert pts.shape == (1, 1)
+        assert abs(pts[0, 0] - ref) < 1e-12
+    # and the stored path points themselves lie on the curve to the corrector tolerance
+    for lam, w in zip(path.lam, path.w[:, 0], strict=True):
+        assert abs((1 - lam) * a * w + lam * np.tanh(a * w) - b) <= 1e-10
+
+
+# ---------------------------------------------------------------- least squares
+@pytest.mark.parametrize(
+    "activation,bias", [("tanh", False), ("tanh", True), ("logistic", True), ("arctan", False)]
+)
+def test_least_squares_endpoint_against_scipy(activation, bias):
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(8, 2))
+    act = h.get_activation(activation)
+    lo, hi = act.range
+    d = lo + (hi - lo) * rng.uniform(0.2, 0.8, size=8)
+    p = h.NaturalHomotopy(X, d, activation, bias=bias)
+    path = h.track(p)
+    assert path.status is h.Status.SUCCESS, path.message
+    w1 = path.w_end
+    assert np.linalg.norm(p.H(jnp.asarray(w1), 1.0)) <= 1e-10
+    Xt = np.asarray(p.design)
+
+    def resid(w):
+        return np.asarray(act.sigma(jnp.asarray(Xt @ w))) - d
+
+    ls = scipy.optimize.least_squares(resid, w1, xtol=1e-15, ftol=1e-15, gtol=1e-15)
+    np.testing.assert_allclose(ls.x, w1, rtol=0, atol=1e-8)
+    # every accepted point satisfies ‖H‖ ≤ tol
+    for lam, w in zip(path.lam, path.w, strict=True):
+        assert np.linalg.norm(p.H(jnp.asarray(w), lam)) <= 1e-10
+
+
+def test_multi_output_equals_separate_outputs():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(6, 2))
+    D = rng.uniform(-0.6, 0.6, size=(6, 2))
+    both = h.track(h.NaturalHomotopy(X, D, bias=True))
+    assert both.success
+    W = both.w_end.reshape(3, 2)
+    for j in range(2):
+        single = h.track(h.NaturalHomotopy(X, D[:, j], bias=True))
+        np.testing.assert_allclose(W[:, j], single.w_end, atol=1e-11)
+
+
+# ---------------------------------------------------------------- folds
+def test_fold_pair_found_and_passed(fold_path):
+    p = h.NaturalHomotopy(X_FOLD, D_FOLD)
+    path = fold_path
+    assert path.status is h.Status.SUCCESS
+    tps = path.turning_points
+    assert len(tps) == 2
+    lam_a, lam_b = sorted(e.lam for e in tps)
+    # the path goes up past the upper fold, back down past the lower one, then on to λ = 1
+    assert path.lam.max() == 1.0 and np.any(np.diff(path.lam) < 0)
+    for e in tps:
+        J = np.asarray(p.jacobian(jnp.asarray(e.w), e.lam))
+        assert np.linalg.norm(p.H(jnp.asarray(e.w), e.lam)) <= 1e-10
+        t = unit_tangent(J)
+        assert abs(t[-1]) <= 1e-8  # located to |dλ/ds| ≤ 1e-8 (independent tangent)
+        sv = np.linalg.svd(J[:, :-1], compute_uv=False)
+        assert sv[-1] / sv[0] < 1e-7  # H_w is singular at a fold
+    # both folds are real: three solutions at a λ between them, each a root of H
+    mid = 0.5 * (lam_a + lam_b)
+    pts = path.at(mid)
+    assert pts.shape == (3, 2)
+    for w in pts:
+        assert np.linalg.norm(p.H(jnp.asarray(w), mid)) < 1e-12
+    assert min(np.linalg.norm(pts[i] - pts[j]) for i, j in [(0, 1), (0, 2), (1, 2)]) > 1e-3
+    # outside the fold interval exactly one solution on the path
+    assert path.at(lam_a - 0.05).shape[0] == 1
+    assert path.at(lam_b + 0.01).shape[0] == 1
+
+
+def test_natural_parameter_mode_fails_at_the_fold(fold_path):
+    p = h.NaturalHomotopy(X_FOLD, D_FOLD)
+    nat = h.track(p, method="natural")
+    assert nat.status is h.Status.STEP_FAILURE
+    assert "turning point" in nat.message and "arclength" in nat.message
+    upper_fold = max(e.lam for e in fold_path.turning_points)
+    assert np.all(np.diff(nat.lam) > 0)  # monotone in λ: no jump to another branch
+    assert nat.lam[-1] <= upper_fold + 1e-12
+    assert upper_fold - nat.lam[-1] < 1e-6
+    # it stayed on the lower branch: its points agree with the arclength path's first crossing
+    for lam in nat.lam[1:-1:5]:
+        np.testing.assert_allclose(
+            h.Path.at(fold_path, lam)[0], nat.w[nat.lam == lam][0], atol=1e-9
+        )
+
+
+def test_natural_parameter_mode_succeeds_without_folds():
+    X = np.array([[1.0, 0.2], [0.3, 1.0], [1.0, 1.0]])
+    d = np.array([0.4, 0.3, 0.5])
+    p = h.NaturalHomotopy(X, d)
+    nat = h.track(p, method="natural")
+    arc = h.track(p)
+    assert nat.success and arc.success
+    np.testing.assert_allclose(nat.w_end, arc.w_end, atol=1e-12)
+
+
+@pytest.mark.parametrize("predictor", ["euler", "hermite", "rk4"])
+@pytest.mark.parametrize("corrector", ["newton", "chord"])
+def test_predictors_and_correctors_agree(fold_path, predictor, corrector):
+    p = h.NaturalHomotopy(X_FOLD, D_FOLD)
+    path = h.track(p, predictor=predictor, corrector=corrector)
+    assert path.success
+    np.testing.assert_allclose(path.w_end, fold_path.w_end, atol=1e-12)
+    got = sorted(e.lam for e in path.turning_points)
+    want = sorted(e.lam for e in fold_path.turning_points)
+    np.testing.assert_allclose(got, want, atol=1e-9)
+
+
+# ---------------------------------------------------------------- divergence
+@pytest.mark.parametrize("d", [[1.3, -0.2], [1.0, 0.3], [-1.0, -1.0], [0.2, -2.5]])
+def test_weights_diverge_when_target_outside_range(d):
+    X = np.array([[1.0, 0.5], [-0.3, 1.0]])
+    path = h.track(h.NaturalHomotopy(X, d, objective="interpolation"))
+    assert path.status is h.Status.DIVERGED
+    assert path.w_end is None
+    assert path.lam[-1] > 0.99
+    assert np.linalg.norm(path.w[-1]) > 5 * np.linalg.norm(path.w[0])
+    assert abs(np.linalg.norm(path.direction) - 1) < 1e-12
+    assert "λ =" in path.message and "direction" in path.message
+    # the direction is that of X⁻¹·sign(d) restricted to the saturating patterns: z = Xw grows
+    # only in the rows whose target is outside (−1, 1)
+    z_dir = X @ path.direction
+    outside = np.abs(d) >= 1
+    assert np.all(np.sign(z_dir[outside]) == np.sign(np.asarray(d)[outside]))
+
+
+def test_least_squares_weights_diverge_for_xor_like_data():
+    # separable ±1 targets: the saturating network's optimum is at infinite weights
+    X = np.array([[1.0, 1.0], [1.0, -1.0], [-1.0, 1.0], [-1.0, -1.0]])
+    d = np.array([1.0, 1.0, -1.0, -1.0])
+    path = h.track(h.NaturalHomotopy(X, d))
+    assert path.status is h.Status.DIVERGED, path.message
+    assert path.direction is not None
+
+
+# ---------------------------------------------------------------- bifurcations
+def _pitchfork(w, lam, args):
+    mu = lam - 0.5
+    return jnp.array([w[0] * mu - w[0] ** 3, w[1] - lam * w[0] - 0.3])
+
+
+def test_pitchfork_bifurcation_detected_and_located():
+    prob = h.FunctionHomotopy(_pitchfork, start=[0.0, 0.3])
+    path = h.track(prob)
+    assert path.success
+    bifs = path.bifurcations
+    assert len(bifs) == 1
+    assert abs(bifs[0].lam - 0.5) < 1e-9
+    assert np.allclose(bifs[0].w, [0.0, 0.3], atol=1e-9)
+    assert not path.turning_points
+    np.testing.assert_allclose(path.w_end, [0.0, 0.3], atol=1e-12)
+
+
+def test_transcritical_bifurcation_in_user_class():
+    class Transcritical:  # not a PyTree: passed to jit as a static argument
+        def H(self, w, lam):
+            return jnp.array([w[0] * (lam - 0.3) - w[0] ** 2 + 0.0 * w[0]])
+
+    path = h.track(Transcritical(), start=np.zeros(1))
+    assert path.success
+    assert len(path.bifurcations) == 1
+    assert abs(path.bifurcations[0].lam - 0.3) < 1e-9
+
+
+# ---------------------------------------------------------------- API behaviour
+def test_reverse_span_returns_to_linear_solution():
+    X = np.array([[1.0, 0.2], [0.3, 1.0], [1.0, 1.0]])
+    d = np.array([0.4, 0.3, 0.5])
+    p = h.NaturalHomotopy(X, d)
+    fwd = h.track(p)
+    back = h.track(p, start=fwd.w_end, lam_span=(1.0, 0.0))
+    assert back.success and back.lam[-1] == 0.0
+    np.testing.assert_allclose(back.w_end, p.start(), atol=1e-12)
+
+
+def test_max_steps_is_reported():
+    p = h.NaturalHomotopy(X_FOLD, D_FOLD)
+    path = h.track(p, max_steps=3)
+    assert path.status is h.Status.MAX_STEPS
+    assert len(path.lam) == 4 and "max_steps" in path.message
+
+
+def _no_real_root(w, lam, args):
+    return w**2 + 1.0 + lam
+
+
+def test_invalid_start_is_a_status_not_an_exception():
+    path = h.track(h.FunctionHomotopy(_no_real_root, start=[0.5]))
+    assert path.status is h.Status.INVALID_START
+    assert "start" in path.message
+    assert len(path.lam) == 1 and path.w_end is None
+
+
+def test_start_is_corrected_onto_the_path():
+    p = h.NaturalHomotopy(X_FOLD, D_FOLD)
+    path = h.track(p, start=[1e3, -1e3])  # at λ = 0 H is linear: one Newton step fixes it
+    assert path.success
+    np.testing.assert_allclose(path.w[0], p.start(), atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "kwargs,name",
+    [
+        (dict(lam_span=(0.0, 0.0)), "lam_span"),
+        (dict(lam_span=(0.0,)), "lam_span"),
+        (dict(start=[1.0, 2.0, 3.0]), "start"),
+        (dict(start=[np.nan, 1.0]), "start"),
+        (dict(tol=-1.0), "tol"),
+        (dict(method="newton"), "method"),
+        (dict(predictor="taylor"), "predictor"),
+        (dict(max_steps=0), "max_steps"),
+        (dict(bogus=1), "bogus"),
+    ],
+)
+def test_bad_arguments_raise_value_error_naming_them(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        h.track(h.NaturalHomotopy(X_FOLD, D_FOLD), **kwargs)
+
+
+def test_second_call_does_not_retrace():
+    traces = []
+
+    def H(w, lam, args):
+        traces.append(1)  # runs only while JAX traces
+        return w - lam * args
+
+    prob = h.FunctionHomotopy(H, start=np.zeros(2), args=jnp.array([1.0, 2.0]))
+    first = h.track(prob)
+    n = len(traces)
+    again = h.track(h.FunctionHomotopy(H, start=np.zeros(2), args=jnp.array([3.0, 4.0])))
+    assert len(traces) == n  # new args, same function and shapes: the compiled loop is reused
+    np.testing.assert_allclose(first.w_end, [1.0, 2.0], atol=1e-14)
+    np.testing.assert_allclose(again.w_end, [3.0, 4.0], atol=1e-14)
+
+
+def test_stats_are_consistent(fold_path):
+    st = fold_path.stats
+    assert st["steps"] == len(fold_path.lam) - 1
+    assert st["newton_iterations"] >= st["steps"]
+    assert st["jacobian_evaluations"] >= st["steps"]
+    assert np.all(np.diff(fold_path.s) > 0)
+    np.testing.assert_allclose(np.linalg.norm(fold_path.tangents, axis=1), 1.0, atol=1e-12)
+
+
+# ---------------------------------------------------------------- properties
+HONEST = {h.Status.SUCCESS, h.Status.DIVERGED, h.Status.STEP_FAILURE, h.Status.MAX_STEPS}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    L=st.integers(2, 5),
+    scale=st.floats(0.3, 3.0),
+    tscale=st.floats(0.1, 1.5),
+)
+def test_tracker_terminates_with_an_honest_status(seed, L, scale, tscale):
+    rng = np.random.default_rng(seed)
+    X = scale * rng.normal(size=(L, 2))
+    if np.linalg.matrix_rank(X) < 2:
+        return
+    d = tscale * rng.uniform(-1, 1, size=L)
+    p = h.NaturalHomotopy(X, d)
+    path = h.track(p, max_steps=300)
+    assert path.status in HONEST
+    assert path.stats["steps"] <= 300 and len(path.lam) <= 301
+    assert path.stats["rejected_steps"] + path.stats["steps"] <= 4 * 300
+    Hn = [np.linalg.norm(p.H(jnp.asarray(w), lam)) for lam, w in zip(path.lam, path.w, strict=True)]
+    assert max(Hn) <= 1e-10
+    if path.status is h.Status.SUCCESS:
+        assert path.lam[-1] == 1.0
+        assert np.linalg.norm(p.H(jnp.asarray(path.w_end), 1.0)) <= 1e-12
+    if path.status is h.Status.DIVERGED:
+        assert path.lam[-1] > 0.9 or np.linalg.norm(path.w[-1]) > 1e6
