@@ -40,8 +40,9 @@ def _logistic_d1(t: Array) -> Array:
 
 
 def _logistic_d2(t: Array) -> Array:
-    """σ''(t) = σ'(t)(σ(−t) − σ(t))."""
-    return _logistic_d1(t) * (jax.nn.sigmoid(-t) - jax.nn.sigmoid(t))
+    """σ''(t) = σ'(t)(σ(−t) − σ(t)) = −σ'(t)·tanh(t/2), the tanh form keeping the relative
+    accuracy near t = 0 (the difference σ(−t) − σ(t) cancels there)."""
+    return -_logistic_d1(t) * jnp.tanh(0.5 * t)
 
 
 _SQRT_PI_INV2 = 2.0 / math.sqrt(math.pi)

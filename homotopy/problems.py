@@ -136,7 +136,8 @@ class NaturalHomotopy:
     @property
     def n_outputs(self) -> int:
         """m, the number of outputs."""
-        return 1 if self.d.ndim == 1 else self.d.shape[-1]
+        # d has one axis fewer than X for a single output, also for a vmap-stacked problem
+        return 1 if self.d.ndim < self.X.ndim else self.d.shape[-1]
 
     @property
     def n_unknowns(self) -> int:
