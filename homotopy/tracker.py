@@ -251,7 +251,8 @@ class _State(NamedTuple):
     u: Array
     t: Array
     J: Array  # Jacobian at u (chord corrector)
-    det_sign: Array
+    det_sign: Array  # sign and log|det| of [J; tᵀ] at u
+    logdet: Array
     h: Array
     s: Array
     u_prev: Array
@@ -267,17 +268,39 @@ class _State(NamedTuple):
     U: Array
     T: Array
     S: Array
+    # events: the loop stores the bracketing step; `_locate_events` refines it afterwards
     n_events: Array
-    EK: Array
-    EU: Array
-    ET: Array
-    ES: Array
+    EK: Array  # kind (index into EVENT_KINDS)
+    EA: Array  # u at the start of the step
+    EB: Array  # t at the start of the step
+    EC: Array  # u at the end of the step
+    ED: Array  # t at the end of the step
+    EG: Array  # (g at start, g at end, log|det| at start, s at start)
 
 
 _RUNNING = -1
 
 
-def _run(problem_dyn, static, u0, lam_end, opts: TrackerOptions):
+class _Result(NamedTuple):
+    """What the compiled tracker returns (arrays only; a PyTree, so it vmaps)."""
+
+    status: Array
+    n_points: Array
+    U: Array
+    T: Array
+    S: Array
+    n_events: Array
+    EK: Array
+    EU: Array
+    ET: Array
+    ES: Array
+    steps: Array
+    rejected: Array
+    newton: Array
+    jacobians: Array
+
+
+def _run(problem_dyn, static, u0, lam_end, opts: TrackerOptions) -> _Result:
     problem = static.obj if static is not None else problem_dyn
     H, Jf = _problem_fns(problem)
     dtype = u0.dtype
@@ -297,13 +320,11 @@ def _run(problem_dyn, static, u0, lam_end, opts: TrackerOptions):
 
     def orient(t):
         # natural mode orders points by λ, not by continuity of the tangent
-        return jnp.where(natural & (dirn * t[-1] < 0), -t, t) if natural else t
+        return jnp.where(dirn * t[-1] < 0, -t, t) if natural else t
 
     def velocity(t):
         """du/dτ for the step parameter τ: arc length, or dirn·λ in natural mode."""
-        if natural:
-            return t / (dirn * t[-1])
-        return t
+        return t / (dirn * t[-1]) if natural else t
 
     def field(u, t_ref):
         tt, _, _ = _tangent(Jf(u), t_ref)
@@ -313,17 +334,18 @@ def _run(problem_dyn, static, u0, lam_end, opts: TrackerOptions):
     start = _newton(H, Jf, u0, e_lam, opts)
     u_start = jnp.where(start.converged, start.u, u0)
     J0 = Jf(u_start)
-    t0, sign0, _ = _tangent(J0, dirn * e_lam)
+    t0, sign0, logdet0 = _tangent(J0, dirn * e_lam)
     valid = start.converged & jnp.all(jnp.isfinite(t0)) & (jnp.abs(t0[-1]) > 1e-14)
 
     nanbuf = jnp.full((N, n1), jnp.nan, dtype)
+    nanev = jnp.full((E, n1), jnp.nan, dtype)
     st = _State(
         u=u_start,
         t=t0,
         J=J0,
         det_sign=sign0,
-        h=jnp.asarray(opts.initial_step, dtype)
-        * jnp.where(natural, jnp.abs(lam_end - lam_start), 1.0),
+        logdet=logdet0,
+        h=jnp.asarray(opts.initial_step, dtype) * (jnp.abs(lam_end - lam_start) if natural else 1),
         s=jnp.zeros((), dtype),
         u_prev=u_start,
         t_prev=t0,
@@ -340,9 +362,11 @@ def _run(problem_dyn, static, u0, lam_end, opts: TrackerOptions):
         S=jnp.full((N,), jnp.nan, dtype).at[0].set(0.0),
         n_events=jnp.int32(0),
         EK=jnp.full((E,), -1, jnp.int32),
-        EU=jnp.full((E, n1), jnp.nan, dtype),
-        ET=jnp.full((E, n1), jnp.nan, dtype),
-        ES=jnp.full((E,), jnp.nan, dtype),
+        EA=nanev,
+        EB=nanev,
+        EC=nanev,
+        ED=nanev,
+        EG=jnp.full((E, 4), jnp.nan, dtype),
     )
 
     def predict(st: _State, h):
@@ -370,81 +394,9 @@ def _run(problem_dyn, static, u0, lam_end, opts: TrackerOptions):
         cubic = h00 * st.u_prev + h10 * dt * vp + h01 * u + h11 * dt * v
         return jnp.where(st.has_prev & (dt > 0), cubic, u + h * v), jnp.int32(0)
 
-    def g_turning(u, t, J):
-        return t[-1]
-
-    def locate(st: _State, u_c, t_c, g0, g1, g_fn, row_kind):
-        """Illinois iteration for g = 0 along the step from st.u to u_c; returns (u*, jacs)."""
-        u_a, t_a = st.u, st.t
-        p = velocity(t_a)
-        row = e_lam if natural else t_a
-        sig1 = (row @ (u_c - u_a)) / (row @ p)
-
-        def point(sig):
-            nw = _newton(H, Jf, u_a + sig * p, row, opts)
-            J = Jf(nw.u)
-            tt, sgn, logdet = _tangent(J, t_a)
-            tt = orient(tt)
-            return nw.u, tt, g_fn(nw.u, tt, (sgn, logdet)), nw.jacobians + 1
-
-        def cond(c):
-            a, ga, b, gb, u_b, t_b, k, nj, stuck = c
-            return (
-                (k < 40)
-                & ~stuck
-                & (jnp.abs(gb) > tol_g)
-                & (jnp.abs(b - a) > 1e-15 * (1 + jnp.abs(b)))
-            )
-
-        def finite(u_x, t_x, gx):
-            return jnp.all(jnp.isfinite(u_x)) & jnp.all(jnp.isfinite(t_x)) & jnp.isfinite(gx)
-
-        def body(c):
-            a, ga, b, gb, u_b, t_b, k, nj, stuck = c
-            x = b - gb * (b - a) / (gb - ga)
-            x = jnp.where(jnp.isfinite(x), x, 0.5 * (a + b))
-            u_x, t_x, gx, j = point(x)
-            # every bordered matrix is singular exactly at a branch point: step off it slightly
-            bad = ~finite(u_x, t_x, gx)
-            x = jnp.where(bad, x + 1e-7 * (b - a), x)
-            u_x, t_x, gx, j2 = jax.lax.cond(bad, point, lambda _: (u_x, t_x, gx, jnp.int32(0)), x)
-            # still singular: the bracket is as tight as the arithmetic allows; keep b
-            stuck = ~finite(u_x, t_x, gx)
-            flip = gx * gb < 0
-            a2 = jnp.where(stuck, a, jnp.where(flip, b, a))
-            ga2 = jnp.where(stuck, ga, jnp.where(flip, gb, 0.5 * ga))
-            keep = lambda new, old: jnp.where(stuck, old, new)  # noqa: E731
-            return (
-                a2,
-                ga2,
-                keep(x, b),
-                keep(gx, gb),
-                keep(u_x, u_b),
-                keep(t_x, t_b),
-                k + 1,
-                nj + j + j2,
-                stuck,
-            )
-
-        tol_g = opts.turning_tol if row_kind == 0 else 0.0
-        init = (jnp.zeros((), dtype), g0, sig1, g1, u_c, t_c, jnp.int32(0), jnp.int32(0), False)
-        a, ga, b, gb, u_b, t_b, k, nj, _ = jax.lax.while_loop(cond, body, init)
-        return u_b, t_b, nj
-
-    def record_event(st: _State, prev: _State, kind: int, u_ev, t_ev):
-        i = st.n_events
-        ok = i < E
-        j = jnp.minimum(i, E - 1)
-        s_ev = prev.s + jnp.linalg.norm(u_ev - prev.u)
-        return st._replace(
-            EK=jnp.where(ok, st.EK.at[j].set(kind), st.EK),
-            EU=jnp.where(ok, st.EU.at[j].set(u_ev), st.EU),
-            ET=jnp.where(ok, st.ET.at[j].set(t_ev), st.ET),
-            ES=jnp.where(ok, st.ES.at[j].set(s_ev), st.ES),
-            n_events=i + ok.astype(jnp.int32),
-        )
-
     def step(st: _State) -> _State:
+        # Branch-free: under vmap a lax.cond runs both branches anyway, and writing one row
+        # of a buffer is far cheaper than selecting between two copies of it.
         u, t, h = st.u, st.t, st.h
         lam = u[-1]
         scale = 1.0 + jnp.linalg.norm(u)
@@ -493,122 +445,229 @@ def _run(problem_dyn, static, u0, lam_end, opts: TrackerOptions):
         h_acc = jnp.clip(h / jnp.clip(f, 0.4, 4.0), 0.0, h_max)
         h_acc = jnp.where(cross, jnp.maximum(h_acc, h), h_acc)
         h_rej = h / jnp.clip(f, 2.0, 8.0)
-        h_min = opts.min_step * scale
 
-        counters = dict(
+        # ---- the accepted point
+        i = st.n_points
+        s_new = st.s + jnp.linalg.norm(u_c - u)
+        steps = st.steps + ok
+        at_end = lam_c == lam_end
+        tangential = jnp.abs(t_c[-1]) < opts.landing_tol
+        outward = (t_c[:-1] @ u_c[:-1]) > 0
+        status_acc = jnp.int32(_RUNNING)
+        status_acc = jnp.where(steps >= opts.max_steps, Status.MAX_STEPS.code, status_acc)
+        status_acc = jnp.where(dirn * (lam_c - lam_start) < 0, Status.LEFT_SPAN.code, status_acc)
+        status_acc = jnp.where(jnp.linalg.norm(u_c[:-1]) > w_max, Status.DIVERGED.code, status_acc)
+        status_acc = jnp.where(
+            at_end & tangential,
+            jnp.where(outward, Status.DIVERGED.code, Status.STEP_FAILURE.code),
+            status_acc,
+        )
+        status_acc = jnp.where(at_end & ~tangential, Status.SUCCESS.code, status_acc)
+        # ---- the rejected attempt: too small a step ends the path; a path creeping along
+        # λ_end with growing weights is an asymptote at infinity
+        escaping = (
+            (jnp.abs(lam - lam_end) <= 1e-6) & (jnp.abs(t[-1]) <= 1e-6) & (t[:-1] @ u[:-1] > 0)
+        )
+        status_rej = jnp.where(
+            h_rej < opts.min_step * scale,
+            jnp.where(escaping, Status.DIVERGED.code, Status.STEP_FAILURE.code),
+            jnp.where(st.attempts + 1 >= 4 * opts.max_steps, Status.MAX_STEPS.code, _RUNNING),
+        )
+
+        # ---- events on the accepted step: store its bracket for `_locate_events`
+        turning = ok & (t[-1] * t_c[-1] < 0) & (not natural)
+        bif = ok & (sign_c != st.det_sign) & opts.detect_bifurcations
+        g_det = sign_c * jnp.exp(jnp.clip(logdet_c - st.logdet, -700.0, 700.0))
+        ev = st
+        for kind, flag, g0, g1 in ((0, turning, t[-1], t_c[-1]), (1, bif, st.det_sign, g_det)):
+            j = jnp.minimum(ev.n_events, E - 1)
+            put = flag & (ev.n_events < E)
+
+            def row_update(buf, value, j=j, put=put):
+                return buf.at[j].set(jnp.where(put, value, buf[j]))
+
+            ev = ev._replace(
+                n_events=ev.n_events + put,
+                EK=row_update(ev.EK, kind),
+                EA=row_update(ev.EA, u),
+                EB=row_update(ev.EB, t),
+                EC=row_update(ev.EC, u_c),
+                ED=row_update(ev.ED, t_c),
+                EG=row_update(ev.EG, jnp.stack([g0, g1, st.logdet, st.s])),
+            )
+
+        def pick(a, r):
+            return jnp.where(ok, a, r)
+
+        def put_row(buf, value):
+            return buf.at[i].set(jnp.where(ok, value, buf[i]))
+
+        return ev._replace(
+            u=pick(u_c, u),
+            t=pick(t_c, t),
+            J=pick(J_c, st.J),
+            det_sign=pick(sign_c, st.det_sign),
+            logdet=pick(logdet_c, st.logdet),
+            h=pick(h_acc, h_rej),
+            s=pick(s_new, st.s),
+            u_prev=pick(u, st.u_prev),
+            t_prev=pick(t, st.t_prev),
+            has_prev=st.has_prev | ok,
+            status=pick(status_acc, status_rej).astype(jnp.int32),
+            steps=steps,
+            rejected=st.rejected + ~ok,
             newton=st.newton + nw.iterations,
             jacobians=st.jacobians + nw.jacobians + 1 + extra_j,
             attempts=st.attempts + 1,
+            n_points=i + ok,
+            U=put_row(st.U, u_c),
+            T=put_row(st.T, t_c),
+            S=put_row(st.S, s_new),
         )
 
-        def accept(st: _State) -> _State:
-            i = st.n_points
-            s_new = st.s + jnp.linalg.norm(u_c - u)
-            st2 = st._replace(
-                u=u_c,
-                t=t_c,
-                J=J_c,
-                det_sign=sign_c,
-                h=h_acc,
-                s=s_new,
-                u_prev=u,
-                t_prev=t,
-                has_prev=jnp.bool_(True),
-                steps=st.steps + 1,
-                n_points=i + 1,
-                U=st.U.at[i].set(u_c),
-                T=st.T.at[i].set(t_c),
-                S=st.S.at[i].set(s_new),
-                **counters,
-            )
-            # events, located on the step just taken (from the old state)
-            turning = (t[-1] * t_c[-1] < 0) & ~natural
-
-            def on_turning(s2):
-                u_ev, t_ev, nj = locate(st, u_c, t_c, t[-1], t_c[-1], g_turning, 0)
-                return record_event(s2, st, 0, u_ev, t_ev)._replace(jacobians=s2.jacobians + nj)
-
-            st2 = jax.lax.cond(turning, on_turning, lambda s2: s2, st2)
-            if opts.detect_bifurcations:
-                bif = sign_c != st.det_sign
-
-                def on_bif(s2):
-                    _, _, logdet_a = _tangent(st.J, t)
-
-                    def g_det(uu, tt, det):
-                        return det[0] * jnp.exp(jnp.clip(det[1] - logdet_a, -700.0, 700.0))
-
-                    g1 = sign_c * jnp.exp(jnp.clip(logdet_c - logdet_a, -700.0, 700.0))
-                    u_ev, t_ev, nj = locate(st, u_c, t_c, st.det_sign, g1, g_det, 1)
-                    return record_event(s2, st, 1, u_ev, t_ev)._replace(jacobians=s2.jacobians + nj)
-
-                st2 = jax.lax.cond(bif, on_bif, lambda s2: s2, st2)
-
-            # termination, in priority order
-            at_end = lam_c == lam_end
-            tangential = jnp.abs(t_c[-1]) < opts.landing_tol
-            outward = (t_c[:-1] @ u_c[:-1]) > 0
-            wn = jnp.linalg.norm(u_c[:-1])
-            status = jnp.int32(_RUNNING)
-            status = jnp.where(st2.steps >= opts.max_steps, Status.MAX_STEPS.code, status)
-            status = jnp.where(dirn * (lam_c - lam_start) < 0, Status.LEFT_SPAN.code, status)
-            status = jnp.where(wn > w_max, Status.DIVERGED.code, status)
-            status = jnp.where(
-                at_end & tangential,
-                jnp.where(outward, Status.DIVERGED.code, Status.STEP_FAILURE.code),
-                status,
-            )
-            status = jnp.where(at_end & ~tangential, Status.SUCCESS.code, status)
-            return st2._replace(status=status.astype(jnp.int32))
-
-        def reject(st: _State) -> _State:
-            st2 = st._replace(h=h_rej, rejected=st.rejected + 1, **counters)
-            # a path creeping along λ_end with growing weights is an asymptote at infinity
-            escaping = (
-                (jnp.abs(lam - lam_end) <= 1e-6)
-                & (jnp.abs(t[-1]) <= 1e-6)
-                & ((t[:-1] @ u[:-1]) > 0)
-            )
-            failed = h_rej < h_min
-            status = jnp.where(
-                failed,
-                jnp.where(escaping, Status.DIVERGED.code, Status.STEP_FAILURE.code),
-                _RUNNING,
-            )
-            status = jnp.where(
-                ~failed & (st2.attempts >= 4 * opts.max_steps), Status.MAX_STEPS.code, status
-            )
-            return st2._replace(status=status.astype(jnp.int32))
-
-        return jax.lax.cond(ok, accept, reject, st)
-
     st = jax.lax.while_loop(lambda s: s.status == _RUNNING, step, st)
-    return st
+
+    # ---- afterwards: refine the events, polish the endpoint at exactly λ_end
+    EU, ET, ES, nj = _locate_events(H, Jf, st, opts, orient, velocity, natural, e_lam)
+    success = st.status == Status.SUCCESS.code
+    last = st.n_points - 1
+    w_end, polish_j = _polish_loop(H, Jf, st.U[last, :-1], lam_end, 1e-15, success)
+    U = st.U.at[last].set(jnp.where(success, st.U[last].at[:-1].set(w_end), st.U[last]))
+    return _Result(
+        status=st.status,
+        n_points=st.n_points,
+        U=U,
+        T=st.T,
+        S=st.S,
+        n_events=st.n_events,
+        EK=st.EK,
+        EU=EU,
+        ET=ET,
+        ES=ES,
+        steps=st.steps,
+        rejected=st.rejected,
+        newton=st.newton,
+        jacobians=st.jacobians + nj + polish_j,
+    )
 
 
-_run_jit = jax.jit(_run, static_argnames=("static", "opts"))
+def _locate_events(H, Jf, st: _State, opts: TrackerOptions, orient, velocity, natural, e_lam):
+    """Refine each stored event by an Illinois (regula falsi) iteration on its step.
+
+    Points u(σ) on the step come from the corrector started at u_a + σ·p with the step's
+    constraint row; g(σ) is dλ/ds (turning points) or det[H_u; tᵀ] relative to its value at
+    u_a (bifurcations). Done after the loop, once per event, so the hot loop stays small.
+    """
+    E = st.EK.shape[0]
+
+    def one(i, bufs):
+        EU, ET, ES, nj_total = bufs
+        kind = st.EK[i]
+        u_a, t_a, u_c, t_c = st.EA[i], st.EB[i], st.EC[i], st.ED[i]
+        g0, g1, logdet_a, s_a = st.EG[i]
+        p = velocity(t_a)
+        row = e_lam if natural else t_a
+        sig1 = (row @ (u_c - u_a)) / (row @ p)
+        tol_g = jnp.where(kind == 0, opts.turning_tol, 0.0)
+
+        def point(sig):
+            nw = _newton(H, Jf, u_a + sig * p, row, opts)
+            tt, sgn, logdet = _tangent(Jf(nw.u), t_a)
+            tt = orient(tt)
+            g_det = sgn * jnp.exp(jnp.clip(logdet - logdet_a, -700.0, 700.0))
+            g = jnp.where(kind == 0, tt[-1], g_det)
+            ok = jnp.all(jnp.isfinite(nw.u)) & jnp.all(jnp.isfinite(tt)) & jnp.isfinite(g)
+            return nw.u, tt, g, ok, nw.jacobians + 1
+
+        def cond(c):
+            a, ga, b, gb, u_b, t_b, k, nj, x_fail, stuck = c
+            return (
+                (k < 40)
+                & ~stuck
+                & (jnp.abs(gb) > tol_g)
+                & (jnp.abs(b - a) > 1e-15 * (1 + jnp.abs(b)))
+            )
+
+        def body(c):
+            a, ga, b, gb, u_b, t_b, k, nj, x_fail, stuck = c
+            x = b - gb * (b - a) / (gb - ga)
+            x = jnp.where(jnp.isfinite(x), x, 0.5 * (a + b))
+            # Every bordered matrix is singular exactly at a branch point, so the corrector
+            # fails if x hits it to the last bit; then x is the root, and we evaluate just
+            # beside it, towards b. Repeated hits shrink that offset geometrically.
+            retry = jnp.isfinite(x_fail)
+            x = jnp.where(retry, x_fail + 1e-4 * (b - x_fail), x)
+            u_x, t_x, gx, ok, j = point(x)
+            stuck = ~ok & retry
+            x_fail = jnp.where(ok | retry, jnp.nan, x)
+            flip = gx * gb < 0
+            a2 = jnp.where(ok & flip, b, a)
+            ga2 = jnp.where(ok, jnp.where(flip, gb, 0.5 * ga), ga)
+
+            def keep(new, old):
+                return jnp.where(ok, new, old)
+
+            return (
+                a2,
+                ga2,
+                keep(x, b),
+                keep(gx, gb),
+                keep(u_x, u_b),
+                keep(t_x, t_b),
+                k + 1,
+                nj + j,
+                x_fail,
+                stuck,
+            )
+
+        zero = jnp.zeros((), u_a.dtype)
+        nan = jnp.asarray(jnp.nan, u_a.dtype)
+        init = (zero, g0, sig1, g1, u_c, t_c, jnp.int32(0), jnp.int32(0), nan, jnp.bool_(False))
+        out = jax.lax.while_loop(cond, body, init)
+        u_ev, t_ev, nj = out[4], out[5], out[7]
+        return (
+            EU.at[i].set(u_ev),
+            ET.at[i].set(t_ev),
+            ES.at[i].set(s_a + jnp.linalg.norm(u_ev - u_a)),
+            nj_total + nj,
+        )
+
+    nan = jnp.full(st.EA.shape, jnp.nan, st.EA.dtype)
+    init = (0, (nan, nan, jnp.full((E,), jnp.nan, st.EA.dtype), jnp.int32(0)))
+    _, bufs = jax.lax.while_loop(
+        lambda c: c[0] < jnp.minimum(st.n_events, E),
+        lambda c: (c[0] + 1, one(c[0], c[1])),
+        init,
+    )
+    return bufs
 
 
-def _polish(problem_dyn, static, w, lam, tol):
+def _polish_loop(H, Jf, w, lam, tol, go):
     """Newton at fixed λ to full precision: iterate while the update keeps shrinking."""
-    problem = static.obj if static is not None else problem_dyn
-    H, Jf = _problem_fns(problem)
-    u0 = jnp.concatenate([w, jnp.reshape(lam, (1,))])
+    u0 = jnp.concatenate([w, jnp.reshape(jnp.asarray(lam, w.dtype), (1,))])
 
     def body(c):
-        u, k, prev, go = c
+        u, k, prev, go, nj = c
         J = Jf(u)
         du = -jnp.linalg.solve(J[:, :-1], H(u))
         nrm = jnp.linalg.norm(du)
         better = jnp.isfinite(nrm) & (nrm < prev)
         u_new = jnp.where(better, u.at[:-1].add(du), u)
         go = better & (nrm > tol * (1.0 + jnp.linalg.norm(u[:-1])))
-        return u_new, k + 1, jnp.where(better, nrm, prev), go
+        return u_new, k + 1, jnp.where(better, nrm, prev), go, nj + 1
 
-    u, k, _, _ = jax.lax.while_loop(
-        lambda c: (c[1] < 30) & c[3], body, (u0, 0, jnp.asarray(jnp.inf, w.dtype), True)
-    )
-    return u[:-1]
+    init = (u0, 0, jnp.asarray(jnp.inf, w.dtype), jnp.asarray(go), jnp.int32(0))
+    u, _, _, _, nj = jax.lax.while_loop(lambda c: (c[1] < 30) & c[3], body, init)
+    return u[:-1], nj
+
+
+_run_jit = jax.jit(_run, static_argnames=("static", "opts"))
+
+
+def _polish(problem_dyn, static, w, lam, tol):
+    problem = static.obj if static is not None else problem_dyn
+    H, Jf = _problem_fns(problem)
+    return _polish_loop(H, Jf, w, lam, tol, True)[0]
 
 
 _polish_jit = jax.jit(_polish, static_argnames=("static",))
@@ -713,7 +772,8 @@ def track(
     return _to_path(st, problem, (lam0, lam1), opts)
 
 
-def _to_path(st: _State, problem: Any, lam_span, opts: TrackerOptions) -> Path:
+def _to_path(st: _Result, problem: Any, lam_span, opts: TrackerOptions) -> Path:
+    """The `Path` of one compiled result (all arrays already on the host, or fetched here)."""
     st = jax.device_get(st)
     k = int(st.n_points)
     U, T, S = np.asarray(st.U[:k]), np.asarray(st.T[:k]), np.asarray(st.S[:k])
@@ -726,14 +786,7 @@ def _to_path(st: _State, problem: Any, lam_span, opts: TrackerOptions) -> Path:
     )
     w_last = U[-1, :-1]
     direction = w_last / np.linalg.norm(w_last) if status is Status.DIVERGED else None
-    w_end = None
-    if status is Status.SUCCESS:
-        dyn, static = _split_problem(problem)
-        w_end = np.asarray(
-            _polish_jit(dyn, static, jnp.asarray(w_last), jnp.float64(lam_span[1]), 1e-15)
-        )
-        U = U.copy()
-        U[-1, :-1] = w_end
+    w_end = w_last.copy() if status is Status.SUCCESS else None
     ne = min(int(st.n_events), opts.max_events)
     events = sorted(
         (
