@@ -13,6 +13,7 @@ _jax.config.update("jax_enable_x64", True)
 from importlib.metadata import PackageNotFoundError as _PNF, version as _version  # noqa: E402
 
 from .activations import Activation as Activation, get_activation as get_activation  # noqa: E402
+from .batch import PathBatch as PathBatch, track_many as track_many  # noqa: E402
 from .network import SingleLayerPerceptron as SingleLayerPerceptron  # noqa: E402
 from .path import Event as Event, Path as Path, Status as Status, load_path as load_path  # noqa: E402
 from .problems import (  # noqa: E402

@@ -48,8 +48,11 @@ class TrackerOptions:
       of the last accepted point, one Jacobian per step).
     - `tol`: every accepted point has ‖H(u)‖₂ ≤ `tol`.
     - `step_tol`: Newton stops when its estimated remaining error is ≤ `step_tol`·(1 + ‖u‖).
-    - `max_steps`: accepted steps (the path holds at most `max_steps` + 1 points); attempts
-      (accepted + rejected) are capped at 4·`max_steps`.
+    - `max_steps`: accepted steps; attempts (accepted + rejected) are capped at
+      4·`max_steps`.
+    - `max_points`: the fixed size of the path storage (default `max_steps` + 1, i.e. every
+      point). With fewer, the path keeps its first `max_points` − 1 points and its last one:
+      memory is O(`max_points`) per path whatever the number of steps.
     - `initial_step`, `min_step`, `max_step`: step sizes in arc length (in λ for
       ``method="natural"``); `min_step` and `max_step` are relative to 1 + ‖u‖.
     - `w_max`: ‖w‖ beyond which the weights are declared DIVERGED (default
@@ -73,6 +76,7 @@ class TrackerOptions:
     tol: float = 1e-10
     step_tol: float = 1e-11
     max_steps: int = 2000
+    max_points: int | None = None
     initial_step: float = 0.05
     min_step: float = 1e-12
     max_step: float = 0.5
@@ -98,15 +102,20 @@ class TrackerOptions:
             )
         if self.corrector not in ("newton", "chord"):
             raise ValueError(f"corrector: expected 'newton' or 'chord', got {self.corrector!r}")
-        for name in ("max_steps", "max_events", "max_newton"):
+        for name in ("max_steps", "max_events", "max_newton", "max_points"):
             v = getattr(self, name)
+            if name == "max_points" and v is None:
+                continue
             if not isinstance(v, int | np.integer) or isinstance(v, bool) or v < 1:
                 raise ValueError(f"{name}: expected a positive integer, got {v!r}")
         for f in dataclasses.fields(self):
             v = getattr(self, f.name)
             if f.type == "float" or (f.name == "w_max" and v is not None):
+                # bool is an int: refuse it explicitly
                 if not isinstance(v, int | float | np.floating) or not math.isfinite(v) or v <= 0:
                     raise ValueError(f"{f.name}: expected a positive finite number, got {v!r}")
+        if self.max_points is not None and self.max_points < 2:
+            raise ValueError("max_points: must be at least 2 (the start and the last point)")
         if self.min_step >= self.max_step:
             raise ValueError("min_step: must be smaller than max_step")
         if self.contraction_ref >= self.contraction_max or self.angle_ref >= self.angle_max:
@@ -316,7 +325,8 @@ def _run(problem_dyn, static, u0, lam_end, opts: TrackerOptions) -> _Result:
     chord = opts.corrector == "chord"
     w0norm = jnp.linalg.norm(u0[:-1])
     w_max = opts.w_max if opts.w_max is not None else 1e6 * jnp.maximum(1.0, w0norm)
-    N, E = opts.max_steps + 1, opts.max_events
+    N = opts.max_steps + 1 if opts.max_points is None else min(opts.max_points, opts.max_steps + 1)
+    E = opts.max_events
 
     def orient(t):
         # natural mode orders points by λ, not by continuity of the tangent
@@ -446,8 +456,8 @@ def _run(problem_dyn, static, u0, lam_end, opts: TrackerOptions) -> _Result:
         h_acc = jnp.where(cross, jnp.maximum(h_acc, h), h_acc)
         h_rej = h / jnp.clip(f, 2.0, 8.0)
 
-        # ---- the accepted point
-        i = st.n_points
+        # ---- the accepted point (past the storage cap, the last slot keeps the latest one)
+        i = jnp.minimum(st.n_points, N - 1)
         s_new = st.s + jnp.linalg.norm(u_c - u)
         steps = st.steps + ok
         at_end = lam_c == lam_end
@@ -519,7 +529,7 @@ def _run(problem_dyn, static, u0, lam_end, opts: TrackerOptions) -> _Result:
             newton=st.newton + nw.iterations,
             jacobians=st.jacobians + nw.jacobians + 1 + extra_j,
             attempts=st.attempts + 1,
-            n_points=i + ok,
+            n_points=st.n_points + ok,
             U=put_row(st.U, u_c),
             T=put_row(st.T, t_c),
             S=put_row(st.S, s_new),
@@ -530,7 +540,7 @@ def _run(problem_dyn, static, u0, lam_end, opts: TrackerOptions) -> _Result:
     # ---- afterwards: refine the events, polish the endpoint at exactly λ_end
     EU, ET, ES, nj = _locate_events(H, Jf, st, opts, orient, velocity, natural, e_lam)
     success = st.status == Status.SUCCESS.code
-    last = st.n_points - 1
+    last = jnp.minimum(st.n_points, N) - 1
     w_end, polish_j = _polish_loop(H, Jf, st.U[last, :-1], lam_end, 1e-15, success)
     U = st.U.at[last].set(jnp.where(success, st.U[last].at[:-1].set(w_end), st.U[last]))
     return _Result(
@@ -775,7 +785,7 @@ def track(
 def _to_path(st: _Result, problem: Any, lam_span, opts: TrackerOptions) -> Path:
     """The `Path` of one compiled result (all arrays already on the host, or fetched here)."""
     st = jax.device_get(st)
-    k = int(st.n_points)
+    k = min(int(st.n_points), st.U.shape[0])
     U, T, S = np.asarray(st.U[:k]), np.asarray(st.T[:k]), np.asarray(st.S[:k])
     status = Status.from_code(int(st.status))
     stats = dict(

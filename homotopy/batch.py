@@ -1,0 +1,299 @@
+"""Many paths at once: the compiled tracker ``vmap``ped over problems and starts, and split
+over devices with ``jax.shard_map``.
+
+Every path runs the same compiled loop as `track`, so `PathBatch[i]` equals
+``track(problem_i, start=start_i, ...)`` point for point.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import Mesh, PartitionSpec as P
+
+from .activations import get_activation
+from .path import Path, Status
+from .problems import OBJECTIVES, NaturalHomotopy, _check_matrix
+from .tracker import TrackerOptions, _check_span, _Result, _run, _to_path
+
+
+#: `track_many` stores this many points per path unless `max_points` says otherwise.
+DEFAULT_MAX_POINTS = 201
+
+
+@dataclass(frozen=True, eq=False)
+class PathBatch:
+    """The paths of `track_many`: B paths in fixed-size, NaN-padded arrays.
+
+    - `codes` ``(B,)``: `Status` codes (`statuses` gives the Enum members).
+    - `n_points` ``(B,)``: points each path took; at most `lam`'s second axis (the storage
+      cap `max_points`) are stored: the first cap − 1 points and the last one.
+    - `lam` ``(B, N)``, `w` ``(B, N, n)``, `s` ``(B, N)``, `tangents` ``(B, N, n + 1)``.
+    - `w_end` ``(B, n)``: the weights at exactly λ = lam_span[1], NaN where not SUCCESS.
+    - `stats`: ``steps``, ``rejected_steps``, ``newton_iterations``, ``jacobian_evaluations``,
+      each ``(B,)``.
+    - `problem(i)`, `path(i)` (also ``batch[i]``): the i-th problem and its full `Path`, with
+      events and message.
+    """
+
+    codes: np.ndarray
+    n_points: np.ndarray
+    lam: np.ndarray
+    w: np.ndarray
+    s: np.ndarray
+    tangents: np.ndarray
+    w_end: np.ndarray
+    stats: dict[str, np.ndarray]
+    lam_span: tuple[float, float]
+    _result: _Result
+    _problems: NaturalHomotopy
+    _x_batched: bool
+    _opts: TrackerOptions
+
+    def __len__(self) -> int:
+        return int(self.codes.shape[0])
+
+    @property
+    def statuses(self) -> list[Status]:
+        """The `Status` of every path."""
+        return [Status.from_code(c) for c in self.codes]
+
+    @property
+    def success(self) -> np.ndarray:
+        """Boolean mask of the paths that reached the end of the span."""
+        return self.codes == Status.SUCCESS.code
+
+    def counts(self) -> dict[str, int]:
+        """How many paths ended with each status (by ``Status.value``)."""
+        return {
+            s.value: int(np.sum(self.codes == s.code))
+            for s in Status
+            if np.any(self.codes == s.code)
+        }
+
+    def problem(self, i: int) -> NaturalHomotopy:
+        """The i-th problem (its X is shared when one X served the whole batch)."""
+        (X, d), treedef = jax.tree_util.tree_flatten(self._problems)
+        return jax.tree_util.tree_unflatten(treedef, [X[i] if self._x_batched else X, d[i]])
+
+    def path(self, i: int) -> Path:
+        """The i-th `Path`, exactly as `track` would return it."""
+        i = range(len(self))[i]
+        one = jax.tree_util.tree_map(lambda a: a[i], self._result)
+        return _to_path(one, self.problem(i), self.lam_span, self._opts)
+
+    __getitem__ = path
+
+    def __iter__(self) -> Iterator[Path]:
+        return (self.path(i) for i in range(len(self)))
+
+    def __repr__(self) -> str:
+        cap = self.lam.shape[1]
+        return f"PathBatch(paths={len(self)}, statuses={self.counts()}, max_points={cap})"
+
+
+@functools.lru_cache(maxsize=32)
+def _compiled(opts: TrackerOptions, x_batched: bool, devices: tuple | None):
+    def one(problem, u0, lam_end):
+        return _run(problem, None, u0, lam_end, opts)
+
+    def batched(problem, u0, lam_end):
+        axes = jax.tree_util.tree_unflatten(
+            jax.tree_util.tree_structure(problem), [0 if x_batched else None, 0]
+        )
+        return jax.vmap(one, in_axes=(axes, 0, None))(problem, u0, lam_end)
+
+    if devices is None:
+        return jax.jit(batched)
+    mesh = Mesh(np.asarray(devices), ("batch",))
+
+    def specs(problem):
+        return jax.tree_util.tree_unflatten(
+            jax.tree_util.tree_structure(problem), [P("batch") if x_batched else P(), P("batch")]
+        )
+
+    def sharded(problem, u0, lam_end):
+        # each device runs its own while_loop over its slice: no cross-device sync per step
+        f = jax.shard_map(
+            batched,
+            mesh=mesh,
+            in_specs=(specs(problem), P("batch"), P()),
+            out_specs=P("batch"),
+            check_vma=False,
+        )
+        return f(problem, u0, lam_end)
+
+    return jax.jit(sharded)
+
+
+def track_many(
+    X: Any,
+    d: Any,
+    *,
+    activation: str | Any = "tanh",
+    objective: str = "least_squares",
+    bias: bool = False,
+    start: Any = None,
+    lam_span: tuple[float, float] = (0.0, 1.0),
+    devices: Sequence[Any] | str | None = "auto",
+    **options: Any,
+) -> PathBatch:
+    """Track the natural homotopy of many problems (or many starts) in one compiled call.
+
+    **Arguments:**
+
+    - `X`: ``(B, L, n_in)`` stacked inputs, or ``(L, n_in)`` shared by every path.
+    - `d`: ``(B, L)`` (or ``(B, L, m)`` for m outputs) stacked targets, or ``(L,)`` shared:
+      whenever `d` has more than one axis, the first is the batch axis.
+    - `activation`, `objective`, `bias`: as for `NaturalHomotopy` (one for the whole batch).
+    - `start`: ``(B, n)`` starts (many starts of one problem: give ``X``, ``d`` unbatched),
+      ``(n,)`` for all, or ``None`` for each problem's linear solution X⁺d.
+    - `lam_span`: as for `track`.
+    - `devices`: ``"auto"`` (all of ``jax.devices()`` when there are several, else none),
+      ``None`` (no sharding), or a sequence of devices to split the batch over with
+      ``jax.shard_map`` (the batch is padded to a multiple of their number). Across hosts,
+      call ``jax.distributed.initialize()`` first and pass ``jax.devices()``: the same code
+      shards over every process's devices.
+    - `**options`: `TrackerOptions` fields. `max_points` defaults to 201 here (memory is
+      ``B·max_points·(2n + 3)·8`` bytes for the stored paths), `max_steps` to 2000.
+
+    **Returns:** a `PathBatch`. Per-path failures are statuses, as in `track`.
+
+    **Raises:** `ValueError` for inconsistent batch sizes, bad data, rank-deficient X or bad
+    options, naming the argument.
+    """
+    options.setdefault("max_points", DEFAULT_MAX_POINTS)
+    unknown = set(options) - set(TrackerOptions.__dataclass_fields__)
+    if unknown:
+        raise ValueError(f"options: unknown {sorted(unknown)}; see homotopy.TrackerOptions")
+    opts = TrackerOptions(**options)
+    lam0, lam1 = _check_span(lam_span)
+    if objective not in OBJECTIVES:
+        raise ValueError(f"objective: expected one of {OBJECTIVES}, got {objective!r}")
+    act = get_activation(activation)
+
+    Xa = _check_matrix("X", X, (2, 3))
+    da = _check_matrix("d", d, (1, 2, 3))
+    x_batched, d_batched = Xa.ndim == 3, da.ndim >= 2
+    start_a = None if start is None else _check_matrix("start", start, (1, 2))
+    sizes = {
+        name: a.shape[0]
+        for name, a, batched in (
+            ("X", Xa, x_batched),
+            ("d", da, d_batched),
+            ("start", start_a, start_a is not None and start_a.ndim == 2),
+        )
+        if batched
+    }
+    if len(set(sizes.values())) > 1:
+        raise ValueError(f"X, d, start: batch sizes disagree: {sizes}")
+    if not sizes:
+        raise ValueError("X, d, start: nothing is batched; use track() for one path")
+    B = next(iter(sizes.values()))
+    L = Xa.shape[-2]
+    Db = da if d_batched else np.broadcast_to(da, (B,) + da.shape)
+    if Db.shape[1] != L:
+        raise ValueError(f"d: has {Db.shape[1]} targets per problem but X has {L} patterns")
+    Xb = Xa if x_batched else Xa[None]
+    Xt = np.concatenate([Xb, np.ones(Xb.shape[:2] + (1,))], axis=2) if bias else Xb
+    s = Xt.shape[-1]
+    if objective == "interpolation" and L != s:
+        raise ValueError(f"X: the interpolation objective needs L = s, but L = {L} and s = {s}")
+    ranks = np.atleast_1d(np.linalg.matrix_rank(Xt))
+    if np.any(ranks < s):
+        bad = int(np.flatnonzero(ranks < s)[0])
+        raise ValueError(
+            f"X: problem {bad} has rank {int(ranks[bad])} < s = {s}; "
+            "its linear (λ = 0) solution is not unique"
+        )
+    m = 1 if Db.ndim == 2 else Db.shape[-1]
+    n = s * m
+    if start_a is None:
+        pinv = np.linalg.pinv(Xt)  # (B or 1, s, L)
+        W0 = pinv @ Db.reshape(B, L, m)
+        starts = W0.reshape(B, n)
+    else:
+        if start_a.shape[-1] != n:
+            raise ValueError(f"start: expected {n} weights per path, got {start_a.shape[-1]}")
+        starts = np.broadcast_to(start_a, (B, n))
+    u0 = np.concatenate([starts, np.full((B, 1), lam0)], axis=1)
+
+    # the batched problem: a NaturalHomotopy PyTree whose leaves carry the batch axis
+    proto = NaturalHomotopy(Xb[0], Db[0], act, objective, bias=bias)
+    treedef = jax.tree_util.tree_structure(proto)
+    Xleaf = jnp.asarray(Xa)
+    problems = jax.tree_util.tree_unflatten(treedef, [Xleaf, jnp.asarray(Db)])
+
+    devs = _resolve_devices(devices)
+    pad = 0 if devs is None else (-B) % len(devs)
+    if pad:
+
+        def padded(a, batched=True):
+            return jnp.concatenate([a, jnp.repeat(a[-1:], pad, axis=0)]) if batched else a
+
+        problems_run = jax.tree_util.tree_unflatten(
+            treedef, [padded(Xleaf, x_batched), padded(jnp.asarray(Db))]
+        )
+        u0_run = padded(jnp.asarray(u0))
+    else:
+        problems_run, u0_run = problems, jnp.asarray(u0)
+    fn = _compiled(opts, x_batched, devs)
+    res = fn(problems_run, u0_run, jnp.float64(lam1))
+    res = jax.device_get(res)
+    if pad:
+        res = jax.tree_util.tree_map(lambda a: a[:B], res)
+    return _batch_from(res, problems, x_batched, opts, (lam0, lam1))
+
+
+def _resolve_devices(devices: Sequence[Any] | str | None) -> tuple | None:
+    if devices is None:
+        return None
+    if isinstance(devices, str):
+        if devices != "auto":
+            raise ValueError(
+                f"devices: expected 'auto', None or a sequence of devices, got {devices!r}"
+            )
+        all_devs = jax.devices()
+        return tuple(all_devs) if len(all_devs) > 1 else None
+    devs = tuple(devices)
+    if not devs:
+        raise ValueError("devices: the sequence is empty")
+    return devs
+
+
+def _batch_from(
+    res: _Result, problems: NaturalHomotopy, x_batched: bool, opts: TrackerOptions, lam_span
+) -> PathBatch:
+    U = np.asarray(res.U)
+    N = U.shape[1]
+    n_points = np.asarray(res.n_points)
+    stored = np.minimum(n_points, N)
+    codes = np.asarray(res.status)
+    last = U[np.arange(len(codes)), stored - 1, :-1]
+    w_end = np.where((codes == Status.SUCCESS.code)[:, None], last, np.nan)
+    return PathBatch(
+        codes=codes,
+        n_points=n_points,
+        lam=U[:, :, -1],
+        w=U[:, :, :-1],
+        s=np.asarray(res.S),
+        tangents=np.asarray(res.T),
+        w_end=w_end,
+        stats=dict(
+            steps=np.asarray(res.steps),
+            rejected_steps=np.asarray(res.rejected),
+            newton_iterations=np.asarray(res.newton),
+            jacobian_evaluations=np.asarray(res.jacobians),
+        ),
+        lam_span=tuple(lam_span),
+        _result=res,
+        _problems=problems,
+        _x_batched=x_batched,
+        _opts=opts,
+    )

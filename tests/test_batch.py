@@ -1,0 +1,152 @@
+"""track_many: the batched tracker equals track() path by path; sharding over devices."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import homotopy as h
+from homotopy import datasets
+
+
+def _assert_same(p: h.Path, q: h.Path) -> None:
+    """Equal up to round-off: XLA vectorises the batched linear algebra differently."""
+    assert p.status is q.status
+    assert p.stats["steps"] == q.stats["steps"]
+    assert p.stats["rejected_steps"] == q.stats["rejected_steps"]
+    np.testing.assert_allclose(q.lam, p.lam, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(q.w, p.w, rtol=1e-10, atol=1e-10)
+    assert [e.kind for e in q.events] == [e.kind for e in p.events]
+    np.testing.assert_allclose([e.lam for e in q.events], [e.lam for e in p.events], atol=1e-10)
+    if p.w_end is None:
+        assert q.w_end is None
+    else:
+        np.testing.assert_allclose(q.w_end, p.w_end, rtol=1e-12, atol=1e-12)
+
+
+@pytest.fixture(scope="module")
+def mixed():
+    """Smooth paths, the fold example and targets outside tanh's range, in one batch."""
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(12, 3, 2))
+    d = rng.uniform(-0.9, 0.9, size=(12, 3))
+    fold = datasets.fold()
+    X[3], d[3] = fold.X, fold.d
+    d[7] = [1.4, -1.2, 0.3]  # unreachable targets: least squares at infinite weights
+    return X, d, h.track_many(X, d, max_points=400)
+
+
+def test_track_many_equals_track_path_by_path(mixed):
+    X, d, batch = mixed
+    assert len(batch) == 12
+    for i in range(len(batch)):
+        _assert_same(h.track(h.NaturalHomotopy(X[i], d[i]), max_points=400), batch[i])
+    assert len(batch[3].turning_points) == 2
+    assert batch.success[3] and batch.statuses[3] is h.Status.SUCCESS
+
+
+def test_batch_arrays_are_padded_and_consistent(mixed):
+    _, _, batch = mixed
+    assert batch.lam.shape == (12, 400) and batch.w.shape == (12, 400, 2)
+    for i in range(len(batch)):
+        k = batch.n_points[i]
+        assert np.all(np.isfinite(batch.lam[i, :k])) and np.all(np.isnan(batch.lam[i, k:]))
+        assert batch.stats["steps"][i] == k - 1
+        if batch.success[i]:
+            np.testing.assert_array_equal(batch.w_end[i], batch.w[i, k - 1])
+        else:
+            assert np.all(np.isnan(batch.w_end[i]))
+    assert sum(batch.counts().values()) == 12
+
+
+def test_many_starts_of_one_problem():
+    fold = datasets.fold()
+    p = fold.problem()
+    w0 = p.start()
+    starts = w0 + np.array([[0.0, 0.0], [1e-3, -2e-3], [-5e-3, 1e-3]])
+    batch = h.track_many(fold.X, fold.d, start=starts)
+    for i in range(3):
+        _assert_same(h.track(p, start=starts[i], max_points=201), batch[i])
+        np.testing.assert_allclose(batch.w[i, 0], w0, atol=1e-12)  # all corrected to X⁺d
+
+
+def test_shared_X_many_targets_with_bias_and_other_activation():
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(6, 2))
+    d = rng.uniform(0.1, 0.9, size=(5, 6))
+    batch = h.track_many(X, d, activation="logistic", bias=True)
+    for i in range(5):
+        _assert_same(
+            h.track(h.NaturalHomotopy(X, d[i], "logistic", bias=True), max_points=201), batch[i]
+        )
+    assert batch.problem(2).n_features == 3
+
+
+def test_storage_cap_keeps_first_points_and_the_last():
+    fold = datasets.fold()
+    X = np.stack([fold.X, fold.X])
+    d = np.stack([fold.d, datasets.smooth().d])
+    full = h.track(fold.problem())
+    batch = h.track_many(X, d, max_points=10)
+    assert batch.lam.shape[1] == 10
+    assert batch.n_points[0] == len(full.lam) > 10
+    p0 = batch[0]
+    assert len(p0.lam) == 10
+    np.testing.assert_allclose(p0.w[:9], full.w[:9], atol=1e-10)
+    np.testing.assert_allclose(p0.w_end, full.w_end, atol=1e-12)
+    assert len(p0.turning_points) == 2  # events are kept whatever the cap
+
+
+@pytest.mark.parametrize(
+    "kwargs,name",
+    [
+        (dict(X=np.zeros((2, 3, 2)), d=np.zeros((3, 3))), "batch sizes"),
+        (dict(X=np.ones((3, 2)), d=np.zeros(3)), "nothing is batched"),
+        (dict(X=np.ones((2, 3, 2)), d=np.zeros((2, 3))), "rank"),
+        (dict(X=np.eye(3, 2)[None].repeat(2, 0), d=np.zeros((2, 4))), "d"),
+        (dict(X=np.eye(3, 2)[None].repeat(2, 0), d=np.zeros((2, 3)), objective="x"), "objective"),
+        (dict(X=np.eye(3, 2)[None].repeat(2, 0), d=np.zeros((2, 3)), devices="gpu"), "devices"),
+        (dict(X=np.eye(3, 2)[None].repeat(2, 0), d=np.zeros((2, 3)), start=np.zeros(3)), "start"),
+    ],
+)
+def test_bad_batches_raise_value_error(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        h.track_many(**kwargs)
+
+
+SHARDED = textwrap.dedent(
+    """
+    import json, sys
+    import numpy as np
+    import jax
+    import homotopy as h
+    rng = np.random.default_rng(9)
+    X = rng.normal(size=(10, 3, 2))
+    d = rng.uniform(-0.9, 0.9, size=(10, 3))
+    sharded = h.track_many(X, d, devices=jax.devices())
+    single = h.track_many(X, d, devices=None)
+    print(json.dumps(dict(
+        devices=len(jax.devices()),
+        codes=sharded.codes.tolist(),
+        same_codes=bool(np.array_equal(sharded.codes, single.codes)),
+        max_diff=float(np.nanmax(np.abs(sharded.w - single.w))),
+        nan_same=bool(np.array_equal(np.isnan(sharded.w), np.isnan(single.w))),
+    )))
+    """
+)
+
+
+def test_sharded_over_four_cpu_devices_equals_unsharded():
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4")
+    out = subprocess.run(
+        [sys.executable, "-c", SHARDED], capture_output=True, text=True, env=env, timeout=600
+    )
+    assert out.returncode == 0, out.stderr
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    assert res["devices"] == 4
+    assert res["same_codes"] and res["nan_same"]
+    assert res["max_diff"] <= 1e-12  # the same per-path program on every device
