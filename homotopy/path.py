@@ -5,12 +5,13 @@ from __future__ import annotations
 import enum
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from ._io import atomic_path
 
 
 class Status(enum.Enum):
@@ -194,15 +195,8 @@ class Path:
         file = os.fspath(file)
         if not file.endswith(".npz"):
             file += ".npz"
-        folder = os.path.dirname(os.path.abspath(file))
-        fd, tmp = tempfile.mkstemp(suffix=".npz", dir=folder)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, **arrays)
-            os.replace(tmp, file)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        with atomic_path(file, suffix=".npz") as tmp:
+            np.savez(tmp, **arrays)
 
 
 def load_path(file: str | os.PathLike[str], problem: Any = None) -> Path:

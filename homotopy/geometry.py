@@ -1,0 +1,1004 @@
+r"""Geometry of the data manifold $Z_\lambda = \phi_\lambda(\mathbb R^n) \subset \mathbb R^{L m}$.
+
+DESIGN.md §2. The network output over the training set, flattened row-major over
+(pattern, output), is a point $z = \phi_\lambda(w)$ of an n-dimensional immersed
+submanifold of $\mathbb R^{Lm}$ ($n = s m$ weights, the flat ``w`` of `NaturalHomotopy`).
+
+- tangent space: the columns of $J = \partial\phi/\partial w$; metric $G = J^T J$;
+- second fundamental form along a vector $n \in \mathbb R^{Lm}$ (the raw contraction
+  $\sum_{ij} n_{ij}\,\partial^2\phi_{ij}/\partial w^2$, linear in n, **no** projection):
+  $II_n = \sum_{ij} n_{ij}\sigma_\lambda''(z_{ij})\,\partial z_{ij}/\partial w\,
+  \partial z_{ij}/\partial w^T$, which for one output is
+  $\tilde X^T \operatorname{diag}(n \circ \sigma_\lambda''(\tilde X w))\tilde X$;
+- normal curvatures along a unit normal n: the generalized eigenvalues of $II_n v = \kappa G v$
+  (positive when the manifold bends *towards* n);
+- ``max_curvature``: $k(w) = \max_{\|n\| = 1,\ n \perp T_zZ} \max|\kappa|$, computed exactly
+  (closed forms for codimension 1 and for n = 2; otherwise multi-start ascent plus a
+  certificate for codimension 2 and 3);
+- focal points, the error Hessian $\nabla^2 E = G - II_r$, and the uniqueness tube of radius
+  $\rho = 1/k_{max}$ over a region of weight space.
+
+Orientation convention: `normal_basis` returns an orthonormal basis N of the normal space
+whose last column is signed so that $\det[J \mid N] > 0$. For a hypersurface (codimension 1)
+that single column is *the* default normal used everywhere (`principal_curvatures`,
+`gaussian_curvature`, `mean_curvature`, `hypersurface_normal`).
+
+Pointwise quantities are JAX (jitted, float64); searches over directions, normals and regions
+run on the host with numpy/scipy. The generic routines `curvatures_from`,
+`max_curvature_from` and `hypersurface_normal` take any parametrization's Jacobian
+``(L, n)`` and Hessian ``(L, n, n)`` (e.g. a sphere's), so they can be checked against
+surfaces with known curvature.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import jax.scipy.linalg as jsl
+import numpy as np
+from scipy import optimize
+
+from .problems import NaturalHomotopy
+
+
+Array = jax.Array
+
+__all__ = [
+    "Box",
+    "Curvatures",
+    "FocalDistances",
+    "MaxCurvature",
+    "RegionCurvature",
+    "Samples",
+    "TubeResult",
+    "curvatures_from",
+    "embedding",
+    "error_hessian",
+    "focal_distances",
+    "gaussian_curvature",
+    "generalized_orthogonality",
+    "hypersurface_normal",
+    "in_uniqueness_tube",
+    "max_curvature",
+    "max_curvature_from",
+    "max_curvature_over",
+    "mean_curvature",
+    "metric",
+    "normal_basis",
+    "normal_space",
+    "principal_curvatures",
+    "second_fundamental_form",
+    "tangent_basis",
+    "uniqueness_radius",
+]
+
+CERT_RTOL = 1e-9  # relative gap at which a max-curvature upper bound counts as a certificate
+
+
+# ----------------------------------------------------------------------------- results
+
+
+class Curvatures(NamedTuple):
+    """Normal curvatures κ (ascending) of ``II_n v = κ G v`` and G-orthonormal directions.
+
+    `values` ``(n,)``; `directions` ``(n, n)``, column i the weight-space direction of
+    ``values[i]`` (``VᵀGV = I``); `normal` the unit normal n used.
+    """
+
+    values: Array
+    directions: Array
+    normal: Array
+
+    @property
+    def gaussian(self) -> Array:
+        """K = Π κ_i (= det II_n / det G; the Gaussian curvature of a surface in R³)."""
+        return jnp.prod(self.values)
+
+    @property
+    def mean(self) -> Array:
+        """H = (Σ κ_i)/n (= tr(G⁻¹II_n)/n)."""
+        return jnp.mean(self.values)
+
+
+@dataclass(frozen=True)
+class MaxCurvature:
+    """k = max over unit normals n ⟂ T_zZ of max |κ(II_n, G)|, with a maximizer.
+
+    - `value`: k ≥ 0.
+    - `normal`: a unit normal n* attaining it, signed so that the curvature is +k (the
+      manifold bends towards n*); empty when there is no normal space.
+    - `direction`: the weight-space direction v* (``v*ᵀGv* = 1``) with ``II_{n*}(v*, v*) = k``.
+    - `upper_bound`: a proven upper bound on k (equal to `value` for the closed forms).
+    - `certified`: whether ``upper_bound ≤ value·(1 + 1e-9)`` (k is then proven to that
+      accuracy; the closed forms are exact up to rounding).
+    - `method`: ``"flat"`` (no normals / zero II), ``"eigen"`` (codimension 1),
+      ``"closed-form"`` (n = 1), ``"quartic"`` (n = 2, all critical points enumerated) or
+      ``"ascent"`` (multi-start alternating ascent, n ≥ 3).
+    """
+
+    value: float
+    normal: np.ndarray
+    direction: np.ndarray
+    upper_bound: float
+    certified: bool
+    method: str
+
+
+@dataclass(frozen=True)
+class RegionCurvature:
+    """k_max = max of `max_curvature` over a region, its argmax `w` and ρ = 1/k_max.
+
+    `maximum` is the `MaxCurvature` at `w`; `n_evaluations` counts exact evaluations of k(w).
+    `radius` is ``inf`` when k_max = 0 (e.g. λ = 0: the manifold is flat).
+    """
+
+    k_max: float
+    w: np.ndarray
+    radius: float
+    maximum: MaxCurvature
+    n_evaluations: int
+
+
+@dataclass(frozen=True)
+class TubeResult:
+    """Whether dist(target, Z_region) < ρ = 1/k_max, with the projection used.
+
+    - `inside`: ``distance < radius``.
+    - `distance`: ‖target − φ_λ(w)‖ at the best projection found.
+    - `radius`: ρ = 1/k_max over the region.
+    - `w`, `point`: the projection's weights and φ_λ(w).
+    - `orthogonality`: `generalized_orthogonality` at `w` (≈ 0 for an orthogonal foot point;
+      larger when the projection was stopped by the box boundary).
+    """
+
+    inside: bool
+    distance: float
+    radius: float
+    w: np.ndarray
+    point: np.ndarray
+    orthogonality: float
+
+
+@dataclass(frozen=True)
+class FocalDistances:
+    """Focal distances 1/κ along r̂ = r/‖r‖, κ the eigenvalues of ``II_r̂ v = κ G v``.
+
+    - `curvatures`: κ ascending; `distances`: 1/κ (``inf`` for κ = 0; positive: the focal
+      point lies on the target's side).
+    - `residual_norm`: ‖r‖; `nearest`: smallest positive focal distance (``inf`` if none).
+    - `hessian_eigenvalues`: 1 − ‖r‖κ, the eigenvalues of ``G − II_r`` relative to G: the
+      error Hessian is singular exactly when ‖r‖ = 1/κ.
+    - `directions`: G-orthonormal eigenvectors (columns).
+
+    At r = 0 the direction r̂ is undefined: κ = 0, distances ``inf``.
+    """
+
+    curvatures: np.ndarray
+    distances: np.ndarray
+    residual_norm: float
+    nearest: float
+    hessian_eigenvalues: np.ndarray
+    directions: np.ndarray
+
+
+@dataclass(frozen=True)
+class Box:
+    """An axis-aligned box of weight space, ``lo ≤ w ≤ hi`` (each ``(n,)``)."""
+
+    lo: np.ndarray
+    hi: np.ndarray
+
+
+@dataclass(frozen=True)
+class Samples:
+    """A region given by sample weights ``(N, n)``; local searches stay in their bounding box."""
+
+    points: np.ndarray
+
+
+# ----------------------------------------------------------------------------- validation
+
+
+def _check_problem(problem: Any) -> NaturalHomotopy:
+    if not isinstance(problem, NaturalHomotopy):
+        raise ValueError(f"problem: expected a NaturalHomotopy, got {type(problem).__name__}")
+    L, s = problem.n_patterns, problem.n_features
+    if L < s:
+        raise ValueError(f"problem: L = {L} patterns < s = {s} weights; Z is not immersed")
+    rank = np.linalg.matrix_rank(np.asarray(problem.design))
+    if rank < s:
+        raise ValueError(
+            f"problem: rank X̃ = {rank} < s = {s}; φ_λ is not an immersion (G singular)"
+        )
+    return problem
+
+
+def _check_w(problem: NaturalHomotopy, w: Any) -> Array:
+    try:
+        arr = np.asarray(w, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"w: not a real numeric array ({err})") from None
+    if arr.shape != (problem.n_unknowns,):
+        raise ValueError(f"w: expected shape ({problem.n_unknowns},), got {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError("w: contains NaN or infinite entries")
+    return jnp.asarray(arr)
+
+
+def _check_lam(lam: Any) -> float:
+    try:
+        value = float(lam)
+    except (TypeError, ValueError):
+        raise ValueError(f"lam: expected a float in [0, 1], got {lam!r}") from None
+    if not (0.0 <= value <= 1.0):
+        raise ValueError(f"lam: expected a float in [0, 1], got {value}")
+    return value
+
+
+def _check_vector(name: str, v: Any, size: int) -> Array:
+    try:
+        arr = np.asarray(v, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name}: not a real numeric array ({err})") from None
+    if arr.size != size:
+        raise ValueError(f"{name}: expected {size} entries, got {arr.size}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name}: contains NaN or infinite entries")
+    return jnp.asarray(arr)
+
+
+def _args(problem: Any, w: Any, lam: Any) -> tuple[NaturalHomotopy, Array, float]:
+    problem = _check_problem(problem)
+    return problem, _check_w(problem, w), _check_lam(lam)
+
+
+# ----------------------------------------------------------------------------- generic cores
+
+
+def _normal_space(J: Array) -> Array:
+    """Orthonormal N (L, L − n) with NᵀJ = 0 and det[J | N] > 0 (last column's sign)."""
+    L, n = J.shape
+    if L == n:
+        return jnp.zeros((L, 0), J.dtype)
+    Q, _ = jnp.linalg.qr(J, mode="complete")
+    N = Q[:, n:]
+    sign, _ = jnp.linalg.slogdet(jnp.concatenate([J, N], axis=1))
+    return N.at[:, -1].multiply(jnp.where(sign < 0, -1.0, 1.0))
+
+
+def _whiten(G: Array, II: Array) -> tuple[Array, Array]:
+    """(Lc, B) with G = Lc Lcᵀ and B = Lc⁻¹ II Lc⁻ᵀ (symmetrized)."""
+    Lc = jnp.linalg.cholesky(G)
+    A = jsl.solve_triangular(Lc, II, lower=True)
+    B = jsl.solve_triangular(Lc, A.T, lower=True)
+    return Lc, 0.5 * (B + B.T)
+
+
+def _geneig(G: Array, II: Array) -> tuple[Array, Array]:
+    """κ, V with II V = G V diag(κ), VᵀGV = I (κ ascending)."""
+    Lc, B = _whiten(G, II)
+    kappa, Y = jnp.linalg.eigh(B)
+    return kappa, jsl.solve_triangular(Lc.T, Y, lower=False)
+
+
+_normal_space_jit = jax.jit(_normal_space)
+_geneig_jit = jax.jit(_geneig)
+
+
+def normal_space(J: Any) -> Array:
+    """N: orthonormal basis of (col J)^⊥, shape (L, L − n), oriented so det[J | N] > 0."""
+    J = jnp.asarray(J, dtype=jnp.float64)
+    if J.ndim != 2 or J.shape[0] < J.shape[1]:
+        raise ValueError(f"J: expected an (L, n) matrix with L ≥ n, got shape {J.shape}")
+    return _normal_space_jit(J)
+
+
+def hypersurface_normal(J: Any) -> Array:
+    """n: the unit normal of a hypersurface (J of shape (n + 1, n)) with det[J | n] > 0."""
+    J = jnp.asarray(J, dtype=jnp.float64)
+    if J.ndim != 2 or J.shape[0] != J.shape[1] + 1:
+        raise ValueError(f"J: a hypersurface needs shape (n + 1, n), got {J.shape}")
+    return _normal_space_jit(J)[:, 0]
+
+
+def _check_J_hessian(J: Any, hessian: Any) -> tuple[Array, Array]:
+    J = jnp.asarray(J, dtype=jnp.float64)
+    hessian = jnp.asarray(hessian, dtype=jnp.float64)
+    if J.ndim != 2 or J.shape[0] < J.shape[1]:
+        raise ValueError(f"J: expected an (L, n) matrix with L ≥ n, got shape {J.shape}")
+    L, n = J.shape
+    if hessian.shape != (L, n, n):
+        raise ValueError(f"hessian: expected shape ({L}, {n}, {n}), got {hessian.shape}")
+    return J, hessian
+
+
+def _unit_normal(J: Array, normal: Any, name: str = "normal") -> Array:
+    """Validate a user normal: finite, nonzero, orthogonal to col J; return it normalized."""
+    L, n = J.shape
+    if normal is None:
+        if L != n + 1:
+            raise ValueError(
+                f"{name}: required for codimension {L - n} (a default normal exists only "
+                "for hypersurfaces, L·m = n + 1)"
+            )
+        return _normal_space_jit(J)[:, 0]
+    v = _check_vector(name, normal, L)
+    nv = float(jnp.linalg.norm(v))
+    if nv == 0.0:
+        raise ValueError(f"{name}: is the zero vector")
+    v = v / nv
+    tangential = float(jnp.linalg.norm(J.T @ v)) / max(float(jnp.linalg.norm(J, 2)), 1e-300)
+    if tangential > 1e-7:
+        raise ValueError(
+            f"{name}: not normal to the tangent space (|Jᵀn̂|/‖J‖ = {tangential:.2e} > 1e-7)"
+        )
+    return v
+
+
+def curvatures_from(J: Any, hessian: Any, normal: Any = None) -> Curvatures:
+    """κ, V of II_n v = κ G v, G = JᵀJ, II_n = Σ_i n_i ∂²x_i/∂u² (n unit; default: the normal).
+
+    `J` ``(L, n)`` and `hessian` ``(L, n, n)`` are the first and second derivatives of any
+    parametrization u ↦ x(u) ∈ R^L at one point; `normal` ``(L,)`` must be ⟂ col J.
+    """
+    J, hessian = _check_J_hessian(J, hessian)
+    n_hat = _unit_normal(J, normal)
+    II = jnp.einsum("i,iab->ab", n_hat, hessian)
+    kappa, V = _geneig_jit(J.T @ J, II)
+    return Curvatures(kappa, V, n_hat)
+
+
+def max_curvature_from(J: Any, hessian: Any) -> MaxCurvature:
+    """k = max_{unit n ⟂ col J} max|κ(II_n, G)| for any parametrization's J, Hessian (L, n, n)."""
+    J, hessian = _check_J_hessian(J, hessian)
+    N = _normal_space_jit(J)
+    IIs = jnp.einsum("ik,iab->kab", N, hessian)
+    return _max_curvature_core(np.asarray(J.T @ J), np.asarray(IIs), np.asarray(N))
+
+
+# ----------------------------------------------------------------------------- max curvature core
+
+
+def _rho(C: np.ndarray, Bs: np.ndarray) -> np.ndarray:
+    """Spectral radius ‖Σ_k c_k B_k‖₂ for each row c of C."""
+    return np.abs(np.linalg.eigvalsh(np.tensordot(C, Bs, axes=1))).max(axis=-1)
+
+
+def _qvec(Bs: np.ndarray, x: np.ndarray) -> np.ndarray:
+    return np.einsum("kab,a,b->k", Bs, x, x)
+
+
+def _ascent(Bs: np.ndarray, x: np.ndarray, iters: int = 2000) -> tuple[float, np.ndarray]:
+    """Alternating ascent of f(c, x) = xᵀB(c)x: c = q(x)/‖q(x)‖, x = top eigvec of B(c)."""
+    x = x / np.linalg.norm(x)
+    val = float(np.linalg.norm(_qvec(Bs, x)))
+    for _ in range(iters):
+        qv = _qvec(Bs, x)
+        nq = np.linalg.norm(qv)
+        if nq == 0.0:
+            break
+        _, V = np.linalg.eigh(np.tensordot(qv / nq, Bs, axes=1))
+        x_new = V[:, -1]
+        new = float(np.linalg.norm(_qvec(Bs, x_new)))
+        if new <= val * (1.0 + 1e-16):
+            if new >= val:
+                x, val = x_new, new
+            break
+        x, val = x_new, new
+    return val, x
+
+
+def _quartic_s2(Bs: np.ndarray) -> np.ndarray:
+    """The unit x ∈ R² maximizing ‖q(x)‖, q_k = xᵀB_kx, from all critical points of a quartic.
+
+    With x = (cos θ, sin θ), φ = 2θ: q(φ) = a + b cos φ + d sin φ, so F = ‖q‖² is a
+    trigonometric polynomial of degree 2 whose critical points are the unit-circle roots of
+    z²F'(φ) (z = e^{iφ}), a quartic.
+    """
+    a = 0.5 * (Bs[:, 0, 0] + Bs[:, 1, 1])
+    b = 0.5 * (Bs[:, 0, 0] - Bs[:, 1, 1])
+    d = Bs[:, 0, 1]
+    A0 = a @ a + 0.5 * (b @ b + d @ d)
+    A1, S1 = 2.0 * (a @ b), 2.0 * (a @ d)
+    A2, S2 = 0.5 * (b @ b - d @ d), b @ d
+
+    def F(p):
+        return A0 + A1 * np.cos(p) + S1 * np.sin(p) + A2 * np.cos(2 * p) + S2 * np.sin(2 * p)
+
+    def dF(p):
+        return -A1 * np.sin(p) + S1 * np.cos(p) - 2 * A2 * np.sin(2 * p) + 2 * S2 * np.cos(2 * p)
+
+    def d2F(p):
+        return -A1 * np.cos(p) - S1 * np.sin(p) - 4 * A2 * np.cos(2 * p) - 4 * S2 * np.sin(2 * p)
+
+    # F' = c1 cos φ + s1 sin φ + c2 cos 2φ + s2 sin 2φ; p_k = (c_k − i s_k)/2 is the z^k coefficient
+    p1 = 0.5 * (S1 + 1j * A1)
+    p2 = 0.5 * (2 * S2 + 2j * A2)
+    coeffs = np.array([p2, p1, 0.0, np.conj(p1), np.conj(p2)])
+    scale = np.abs(coeffs).max()
+    cand = [np.linspace(-np.pi, np.pi, 16, endpoint=False)]
+    if scale > 0:
+        cand.append(np.angle(np.roots(coeffs / scale)))
+    phi = np.concatenate(cand)
+    for _ in range(4):  # Newton polish on F' = 0, kept only where F does not decrease
+        h2 = d2F(phi)
+        safe = np.where(h2 < 0, h2, -1.0)
+        step = np.where(h2 < 0, -dF(phi) / safe, 0.0)
+        trial = phi + step
+        phi = np.where(F(trial) >= F(phi), trial, phi)
+    best = phi[np.argmax(F(phi))]
+    return np.array([np.cos(best / 2), np.sin(best / 2)])
+
+
+def _sphere_triangles(levels: int) -> np.ndarray:
+    """Icosahedron subdivided `levels` times, vertices on the unit sphere, shape (T, 3, 3)."""
+    t = (1 + math.sqrt(5)) / 2
+    V = np.array(
+        [[-1, t, 0], [1, t, 0], [-1, -t, 0], [1, -t, 0], [0, -1, t], [0, 1, t],
+         [0, -1, -t], [0, 1, -t], [t, 0, -1], [t, 0, 1], [-t, 0, -1], [-t, 0, 1]],
+        dtype=float,
+    )  # fmt: skip
+    V /= np.linalg.norm(V, axis=1, keepdims=True)
+    F = [
+        (0, 11, 5), (0, 5, 1), (0, 1, 7), (0, 7, 10), (0, 10, 11), (1, 5, 9), (5, 11, 4),
+        (11, 10, 2), (10, 7, 6), (7, 1, 8), (3, 9, 4), (3, 4, 2), (3, 2, 6), (3, 6, 8),
+        (3, 8, 9), (4, 9, 5), (2, 4, 11), (6, 2, 10), (8, 6, 7), (9, 8, 1),
+    ]  # fmt: skip
+    T = V[np.array(F)]
+    for _ in range(levels):
+        T = _split_triangles(T)
+    return T
+
+
+def _split_triangles(T: np.ndarray) -> np.ndarray:
+    def mid(a, b):
+        m = a + b
+        return m / np.linalg.norm(m, axis=-1, keepdims=True)
+
+    v0, v1, v2 = T[:, 0], T[:, 1], T[:, 2]
+    m01, m12, m20 = mid(v0, v1), mid(v1, v2), mid(v2, v0)
+    return np.concatenate(
+        [
+            np.stack([v0, m01, m20], 1),
+            np.stack([m01, v1, m12], 1),
+            np.stack([m20, m12, v2], 1),
+            np.stack([m01, m12, m20], 1),
+        ]
+    )
+
+
+def _certify(
+    Bs: np.ndarray, best: float, max_evals: int = 400_000
+) -> tuple[float, float, np.ndarray]:
+    """Upper bound on k = max_{unit c} ρ(c), ρ(c) = ‖Σ c_k B_k‖₂, for q = 2 or 3 normals.
+
+    ρ is a seminorm (convex, positively homogeneous). A unit c in the cone over a simplex
+    (arc or spherical triangle) with unit vertices c_i is c = p/‖p‖, p in the flat simplex,
+    so ρ(c) ≤ max_i ρ(c_i) / h, h the distance of the simplex's plane from 0. Simplices whose
+    bound exceeds the best value by more than CERT_RTOL are split until none is left (or the
+    evaluation budget runs out). Returns (upper bound, best sampled ρ, its c).
+    """
+    q = Bs.shape[0]
+    evals = 0
+    retired = 0.0
+    if q == 2:
+        th = np.linspace(0.0, np.pi, 257)  # ρ(−c) = ρ(c): half the circle suffices
+        C = np.stack([np.cos(th), np.sin(th)], 1)
+        r = _rho(C, Bs)
+        evals += r.size
+        i = int(np.argmax(r))
+        best_val, best_c = max(best, float(r[i])), C[i]
+        lo, hi, rlo, rhi = th[:-1], th[1:], r[:-1], r[1:]
+        while lo.size:
+            bound = np.maximum(rlo, rhi) / np.cos(0.5 * (hi - lo))
+            active = bound > best_val * (1.0 + CERT_RTOL)
+            if (~active).any():
+                retired = max(retired, float(bound[~active].max()))
+            lo, hi, rlo, rhi = lo[active], hi[active], rlo[active], rhi[active]
+            if not lo.size:
+                break
+            if evals + lo.size > max_evals:
+                return max(retired, float(bound[active].max())), best_val, best_c
+            mid = 0.5 * (lo + hi)
+            Cm = np.stack([np.cos(mid), np.sin(mid)], 1)
+            rm = _rho(Cm, Bs)
+            evals += rm.size
+            j = int(np.argmax(rm))
+            if rm[j] > best_val:
+                best_val, best_c = float(rm[j]), Cm[j]
+            lo, hi = np.concatenate([lo, mid]), np.concatenate([mid, hi])
+            rlo, rhi = np.concatenate([rlo, rm]), np.concatenate([rm, rhi])
+        return max(retired, best_val), best_val, best_c
+    # q == 3: spherical triangles
+    T = _sphere_triangles(2)
+    R = _rho(T.reshape(-1, 3), Bs).reshape(-1, 3)
+    evals += R.size
+    i = int(np.argmax(R))
+    best_val, best_c = max(best, float(R.flat[i])), T.reshape(-1, 3)[i]
+    while T.shape[0]:
+        nrm = np.cross(T[:, 1] - T[:, 0], T[:, 2] - T[:, 0])
+        nrm /= np.linalg.norm(nrm, axis=1, keepdims=True)
+        h = np.abs(np.einsum("ti,ti->t", nrm, T[:, 0]))
+        bound = R.max(axis=1) / h
+        active = bound > best_val * (1.0 + CERT_RTOL)
+        if (~active).any():
+            retired = max(retired, float(bound[~active].max()))
+        T, R = T[active], R[active]
+        if not T.shape[0]:
+            break
+        if evals + 12 * T.shape[0] > max_evals:
+            return max(retired, float(bound[active].max())), best_val, best_c
+        T = _split_triangles(T)
+        R = _rho(T.reshape(-1, 3), Bs).reshape(-1, 3)
+        evals += R.size
+        j = int(np.argmax(R))
+        if R.flat[j] > best_val:
+            best_val, best_c = float(R.flat[j]), T.reshape(-1, 3)[j]
+    return max(retired, best_val), best_val, best_c
+
+
+def _max_curvature_core(
+    G: np.ndarray, IIs: np.ndarray, N: np.ndarray, *, certify: bool = True, seed: int = 0
+) -> MaxCurvature:
+    """k = max_{unit x} ‖(xᵀB_k x)_k‖ = max_{unit c} ‖Σ c_k B_k‖₂, B_k = Lc⁻¹II_kLc⁻ᵀ."""
+    G = np.asarray(G, dtype=np.float64)
+    IIs = np.asarray(IIs, dtype=np.float64)
+    N = np.asarray(N, dtype=np.float64)
+    n = G.shape[0]
+    q = IIs.shape[0]
+    Lc = np.linalg.cholesky(G)
+    Li = np.linalg.solve(Lc, np.eye(n))
+    Bs = np.einsum("ab,kbc,dc->kad", Li, IIs, Li)
+    Bs = 0.5 * (Bs + np.transpose(Bs, (0, 2, 1)))
+
+    def result(x: np.ndarray, upper: float | None, certified: bool, method: str) -> MaxCurvature:
+        qv = _qvec(Bs, x)
+        val = float(np.linalg.norm(qv))
+        direction = Li.T @ x
+        if val == 0.0:
+            normal = N[:, 0] if q else np.zeros(N.shape[0])
+            return MaxCurvature(0.0, normal, direction, 0.0, True, "flat")
+        c = qv / val
+        ub = val if upper is None else max(upper, val)
+        return MaxCurvature(val, N @ c, direction, ub, certified, method)
+
+    if q == 0 or not np.any(Bs):
+        x = np.zeros(n)
+        x[0] = 1.0
+        return result(x, 0.0, True, "flat")
+    if q == 1:
+        ev, V = np.linalg.eigh(Bs[0])
+        i = int(np.argmax(np.abs(ev)))
+        return result(V[:, i], None, True, "eigen")
+    if n == 1:
+        return result(np.ones(1), None, True, "closed-form")
+    if n == 2:
+        x = _quartic_s2(Bs)
+        return result(x, None, True, "quartic")
+    # n ≥ 3, q ≥ 2: multi-start alternating ascent; seeds from eigenvectors and normals
+    rng = np.random.default_rng(seed)
+    seeds = []
+    for k in range(q):
+        ev, V = np.linalg.eigh(Bs[k])
+        seeds.append(V[:, int(np.argmax(np.abs(ev)))])
+    C = rng.standard_normal((64, q))
+    C /= np.linalg.norm(C, axis=1, keepdims=True)
+    upper, cbest = None, None
+    if certify and q <= 3:
+        upper, _, cbest = _certify(Bs, 0.0)
+        C = np.concatenate([cbest[None], C])
+    evs, Vs = np.linalg.eigh(np.tensordot(C, Bs, axes=1))
+    top = np.where(np.abs(evs[:, 0]) > np.abs(evs[:, -1]), 0, n - 1)
+    seeds.extend(Vs[np.arange(len(C)), :, top])
+    seeds.extend(rng.standard_normal((16, n)))
+    seeds = np.array(seeds)
+    seeds /= np.linalg.norm(seeds, axis=1, keepdims=True)
+    start_vals = np.linalg.norm(np.einsum("kab,ta,tb->tk", Bs, seeds, seeds), axis=1)
+    order = np.argsort(-start_vals)[:16]
+    best_val, best_x = -1.0, seeds[order[0]]
+    for i in order:
+        val, x = _ascent(Bs, seeds[i])
+        if val > best_val:
+            best_val, best_x = val, x
+    if upper is None:
+        # not certified: k ≤ sqrt(Σ_k ‖B_k‖₂²) by Cauchy–Schwarz
+        crude = float(np.sqrt(sum(np.abs(np.linalg.eigvalsh(B)).max() ** 2 for B in Bs)))
+        return result(best_x, crude, crude <= best_val * (1 + CERT_RTOL), "ascent")
+    return result(best_x, upper, upper <= best_val * (1.0 + CERT_RTOL), "ascent")
+
+
+# ----------------------------------------------------------------------------- problem cores
+
+
+def _ii(problem: NaturalHomotopy, w: Array, lam: Array, n: Array) -> Array:
+    """II_n = Σ_ij n_ij σ_λ''(z_ij) ∂z_ij/∂w ∂z_ij/∂wᵀ (raw contraction), (s·m, s·m)."""
+    a2 = problem.activation.blend_d2(problem.preactivation(w), lam)
+    c = a2 * jnp.reshape(n, a2.shape)
+    X = problem.design
+    eye = jnp.eye(problem.n_outputs, dtype=a2.dtype)
+    M = jnp.einsum("ia,ij,ib,jk->ajbk", X, c, X, eye)
+    return M.reshape(problem.n_unknowns, problem.n_unknowns)
+
+
+class _Frame(NamedTuple):
+    z: Array
+    r: Array
+    J: Array
+    G: Array
+    N: Array
+    IIs: Array
+
+
+def _frame(problem: NaturalHomotopy, w: Array, lam: Array) -> _Frame:
+    J = problem.embedding_jacobian(w, lam)
+    N = _normal_space(J)
+    IIs = jax.vmap(lambda nk: _ii(problem, w, lam, nk), in_axes=1)(N)
+    return _Frame(problem.embedding(w, lam), problem.residual(w, lam), J, J.T @ J, N, IIs)
+
+
+_frame_jit = jax.jit(_frame)
+_frames_jit = jax.jit(jax.vmap(_frame, in_axes=(None, 0, None)))
+_ii_jit = jax.jit(_ii)
+_embeddings_jit = jax.jit(jax.vmap(lambda p, w, lam: p.embedding(w, lam), in_axes=(None, 0, None)))
+
+
+@jax.jit
+def _error_hessian(problem: NaturalHomotopy, w: Array, lam: Array) -> Array:
+    J = problem.embedding_jacobian(w, lam)
+    return J.T @ J - _ii(problem, w, lam, problem.residual(w, lam))
+
+
+def _ktilde(problem: NaturalHomotopy, v: Array, lam: Array) -> Array:
+    """‖P_N ∂²φ[y, y]‖ / (yᵀGy) at v = (w, y): its max over y is k(w); smooth in (w, y)."""
+    nu = problem.n_unknowns
+    w, y = v[:nu], v[nu:]
+    J = problem.embedding_jacobian(w, lam)
+    G = J.T @ J
+    a2 = problem.activation.blend_d2(problem.preactivation(w), lam)
+    XY = problem.design @ jnp.reshape(y, (problem.n_features, problem.n_outputs))
+    h = (a2 * XY * XY).reshape(-1)
+    P = h - J @ jnp.linalg.solve(G, J.T @ h)
+    ss = jnp.dot(P, P)
+    safe = jnp.where(ss > 0, ss, 1.0)
+    return jnp.where(ss > 0, jnp.sqrt(safe), 0.0) / jnp.dot(y, G @ y)
+
+
+_neg_ktilde_vg = jax.jit(jax.value_and_grad(lambda v, p, lam: -_ktilde(p, v, lam)))
+
+
+# ----------------------------------------------------------------------------- public, pointwise
+
+
+def embedding(problem: NaturalHomotopy, w: Any, lam: float) -> Array:
+    """z = φ_λ(w) = σ_λ(X̃W) ∈ R^{L·m} (flattened row-major over (pattern, output))."""
+    problem, w, lam = _args(problem, w, lam)
+    return _frame_jit(problem, w, lam).z
+
+
+def tangent_basis(problem: NaturalHomotopy, w: Any, lam: float) -> Array:
+    """J = ∂φ_λ/∂w, shape (L·m, s·m); its columns span T_zZ."""
+    problem, w, lam = _args(problem, w, lam)
+    return _frame_jit(problem, w, lam).J
+
+
+def metric(problem: NaturalHomotopy, w: Any, lam: float) -> Array:
+    """G = JᵀJ, the first fundamental form (s·m, s·m)."""
+    problem, w, lam = _args(problem, w, lam)
+    return _frame_jit(problem, w, lam).G
+
+
+def normal_basis(problem: NaturalHomotopy, w: Any, lam: float) -> Array:
+    """N (L·m, L·m − s·m): orthonormal basis of (T_zZ)^⊥ with det[J | N] > 0.
+
+    From a complete QR of J; the last column is signed so that det[J | N] > 0. For a
+    hypersurface (L = s + 1, m = 1) its single column is the default normal everywhere.
+    """
+    problem, w, lam = _args(problem, w, lam)
+    return _frame_jit(problem, w, lam).N
+
+
+def second_fundamental_form(problem: NaturalHomotopy, w: Any, lam: float, normal: Any) -> Array:
+    """II_n = X̃ᵀ diag(n ∘ σ_λ''(X̃w)) X̃ (per output block), linear in n (not normalized).
+
+    The raw contraction Σ_ij n_ij ∂²φ_ij/∂w²; it is the second fundamental form when n is
+    normal (no tangential part is removed, so e.g. ``II_r`` at any w gives ∇²E = G − II_r).
+    """
+    problem, w, lam = _args(problem, w, lam)
+    n = _check_vector("normal", normal, problem.n_patterns * problem.n_outputs)
+    return _ii_jit(problem, w, lam, n)
+
+
+def principal_curvatures(
+    problem: NaturalHomotopy, w: Any, lam: float, normal: Any = None
+) -> Curvatures:
+    """κ ascending with II_n̂ v = κ G v (n̂ = n/‖n‖ ⟂ T_zZ; default: the hypersurface normal).
+
+    **Raises:** `ValueError` naming `normal` when it is missing for codimension > 1, or is
+    zero, or not normal (|Jᵀn̂| > 1e-7 ‖J‖).
+    """
+    problem, w, lam = _args(problem, w, lam)
+    fr = _frame_jit(problem, w, lam)
+    if normal is None and fr.N.shape[1] == 1:
+        n_hat = fr.N[:, 0]
+    else:
+        n_hat = _unit_normal(fr.J, normal)
+    kappa, V = _geneig_jit(fr.G, _ii_jit(problem, w, lam, n_hat))
+    return Curvatures(kappa, V, n_hat)
+
+
+def _hypersurface_frame(problem: NaturalHomotopy, w: Any, lam: float) -> tuple[_Frame, Array]:
+    problem, w, lam = _args(problem, w, lam)
+    fr = _frame_jit(problem, w, lam)
+    if fr.N.shape[1] != 1:
+        raise ValueError(
+            f"problem: Gaussian and mean curvature need a hypersurface (L·m = s·m + 1), "
+            f"but the codimension is {fr.N.shape[1]}"
+        )
+    return fr, fr.IIs[0]
+
+
+def gaussian_curvature(problem: NaturalHomotopy, w: Any, lam: float) -> Array:
+    """K = det II_n / det G for the default unit normal n of a hypersurface (Π κ_i)."""
+    fr, II = _hypersurface_frame(problem, w, lam)
+    return jnp.linalg.det(II) / jnp.linalg.det(fr.G)
+
+
+def mean_curvature(problem: NaturalHomotopy, w: Any, lam: float) -> Array:
+    """H = tr(G⁻¹ II_n)/n, the mean of the principal curvatures w.r.t. the default normal n.
+
+    Convention: the average (not the sum) of the κ_i; positive when the hypersurface bends
+    towards n. A sphere of radius R with the inward normal has H = 1/R.
+    """
+    fr, II = _hypersurface_frame(problem, w, lam)
+    return jnp.trace(jnp.linalg.solve(fr.G, II)) / II.shape[0]
+
+
+def max_curvature(problem: NaturalHomotopy, w: Any, lam: float) -> MaxCurvature:
+    """k(w) = max over unit n ⟂ T_zZ of max|κ(II_n, G)| = max_{unit c} ‖Σ c_k Lc⁻¹II_{n_k}Lc⁻ᵀ‖₂.
+
+    Exact for any codimension: an eigenproblem (codimension 1), all critical points of a
+    quartic (s·m = 2), else multi-start ascent certified by a simplicial cover of the
+    normal sphere (codimension 2 and 3). See `MaxCurvature`.
+    """
+    problem, w, lam = _args(problem, w, lam)
+    fr = _frame_jit(problem, w, lam)
+    return _max_curvature_core(np.asarray(fr.G), np.asarray(fr.IIs), np.asarray(fr.N))
+
+
+def generalized_orthogonality(problem: NaturalHomotopy, w: Any, lam: float) -> float:
+    """‖Jᵀr‖ / (‖J‖₂‖r‖): 0 exactly when r ⟂ T_zZ (a critical point of E_λ); 0 if r = 0."""
+    problem, w, lam = _args(problem, w, lam)
+    fr = _frame_jit(problem, w, lam)
+    nr = float(jnp.linalg.norm(fr.r))
+    if nr == 0.0:
+        return 0.0
+    return float(jnp.linalg.norm(fr.J.T @ fr.r)) / (float(jnp.linalg.norm(fr.J, 2)) * nr)
+
+
+def error_hessian(problem: NaturalHomotopy, w: Any, lam: float) -> Array:
+    """∇²E_λ = G − II_r, r = d − φ_λ(w) unnormalized (equals `problem.H_w` for least squares)."""
+    problem, w, lam = _args(problem, w, lam)
+    return _error_hessian(problem, w, lam)
+
+
+def focal_distances(problem: NaturalHomotopy, w: Any, lam: float) -> FocalDistances:
+    """1/κ for II_r̂ v = κ G v, r̂ = r/‖r‖; ∇²E = G − II_r is singular iff ‖r‖ = 1/κ."""
+    problem, w, lam = _args(problem, w, lam)
+    fr = _frame_jit(problem, w, lam)
+    nr = float(jnp.linalg.norm(fr.r))
+    nu = problem.n_unknowns
+    if nr == 0.0:
+        kappa = np.zeros(nu)
+        V = np.asarray(_geneig_jit(fr.G, jnp.zeros((nu, nu)))[1])
+    else:
+        k, V = _geneig_jit(fr.G, _ii_jit(problem, w, lam, fr.r / nr))
+        kappa, V = np.asarray(k), np.asarray(V)
+    safe = np.where(kappa != 0.0, kappa, 1.0)
+    dist = np.where(kappa != 0.0, 1.0 / safe, np.inf)
+    pos = dist[(dist > 0) & np.isfinite(dist)]
+    nearest = float(pos.min()) if pos.size else math.inf
+    return FocalDistances(kappa, dist, nr, nearest, 1.0 - nr * kappa, V)
+
+
+# ----------------------------------------------------------------------------- regions
+
+
+def _region(problem: NaturalHomotopy, region: Any, n_grid: int | None):
+    """(lo, hi, seeds) from a Box, Samples, an (n, 2) box array or an (N, n) sample array."""
+    nu = problem.n_unknowns
+    if isinstance(region, Box):
+        box = np.stack([np.asarray(region.lo, float), np.asarray(region.hi, float)], axis=-1)
+        samples = None
+    elif isinstance(region, Samples):
+        box, samples = None, np.asarray(region.points, float)
+    else:
+        try:
+            arr = np.asarray(region, dtype=np.float64)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"region: not a real numeric array ({err})") from None
+        if arr.shape == (nu, 2):
+            box, samples = arr, None
+        elif arr.ndim == 2 and arr.shape[1] == nu:
+            box, samples = None, arr
+        else:
+            raise ValueError(
+                f"region: expected a box of shape ({nu}, 2) or samples of shape (N, {nu}), "
+                f"got {arr.shape}"
+            )
+    if box is not None:
+        if box.shape != (nu, 2) or not np.all(np.isfinite(box)) or np.any(box[:, 0] > box[:, 1]):
+            raise ValueError(
+                f"region: a box needs finite (lo, hi) rows with lo ≤ hi, shape ({nu}, 2)"
+            )
+        if n_grid is None:
+            n_grid = max(2, int(math.floor(256 ** (1.0 / nu))))
+        if n_grid < 1:
+            raise ValueError(f"n_grid: expected a positive integer, got {n_grid}")
+        axes = [np.linspace(lo, hi, n_grid) for lo, hi in box]
+        seeds = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, nu)
+        return box[:, 0], box[:, 1], seeds
+    if samples.ndim != 2 or samples.shape[1] != nu or samples.shape[0] == 0:
+        raise ValueError(f"region: samples must have shape (N ≥ 1, {nu}), got {samples.shape}")
+    if not np.all(np.isfinite(samples)):
+        raise ValueError("region: samples contain NaN or infinite entries")
+    return samples.min(axis=0), samples.max(axis=0), samples
+
+
+def max_curvature_over(
+    problem: NaturalHomotopy,
+    lam: float,
+    region: Any,
+    *,
+    n_grid: int | None = None,
+    n_starts: int = 4,
+) -> RegionCurvature:
+    """k_max = max_{w ∈ region} k(w) and ρ = 1/k_max: seed on a grid/samples, then L-BFGS-B.
+
+    `region`: a `Box`, a `Samples`, an ``(n, 2)`` array of (lo, hi) per weight (always read
+    as a box), or an ``(N, n)`` array of sample weights (searched within their bounding box).
+    The local search maximizes the smooth ‖P_N ∂²φ[y, y]‖/(yᵀGy) jointly in (w, y) from the
+    `n_starts` best seeds; k is re-evaluated exactly (`max_curvature`) at every optimum.
+    A lower bound on the true maximum (a local search), exact at each point it evaluates.
+    """
+    problem = _check_problem(problem)
+    lam = _check_lam(lam)
+    lo, hi, seeds = _region(problem, region, n_grid)
+    nu = problem.n_unknowns
+    frames = _frames_jit(problem, jnp.asarray(seeds), lam)
+    Gs, IIs, Ns = np.asarray(frames.G), np.asarray(frames.IIs), np.asarray(frames.N)
+    results = [_max_curvature_core(Gs[i], IIs[i], Ns[i], certify=False) for i in range(len(seeds))]
+    vals = np.array([r.value for r in results])
+    n_eval = len(results)
+    i_best = int(np.argmax(vals))
+    best_w, best = seeds[i_best], results[i_best]
+    if best.value > 0.0:
+        bounds = [(float(a), float(b)) for a, b in zip(lo, hi, strict=True)] + [(None, None)] * nu
+        for i in np.argsort(-vals)[: max(0, n_starts)]:
+            y0 = results[i].direction
+            v0 = np.concatenate([seeds[i], y0 / np.linalg.norm(y0)])
+
+            def fun(v: np.ndarray) -> tuple[float, np.ndarray]:
+                f, g = _neg_ktilde_vg(jnp.asarray(v), problem, lam)
+                return float(f), np.asarray(g, dtype=np.float64)
+
+            opt = optimize.minimize(
+                fun, v0, jac=True, method="L-BFGS-B", bounds=bounds,
+                options=dict(maxiter=200, ftol=1e-15, gtol=1e-12),
+            )  # fmt: skip
+            w_opt = np.clip(opt.x[:nu], lo, hi)
+            fr = _frame_jit(problem, jnp.asarray(w_opt), lam)
+            res = _max_curvature_core(np.asarray(fr.G), np.asarray(fr.IIs), np.asarray(fr.N))
+            n_eval += 1
+            if res.value > best.value:
+                best_w, best = w_opt, res
+    k = best.value
+    return RegionCurvature(k, np.asarray(best_w), math.inf if k == 0.0 else 1.0 / k, best, n_eval)
+
+
+def _newton_polish(
+    problem: NaturalHomotopy,
+    tgt: np.ndarray,
+    lam: float,
+    w: np.ndarray,
+    dist: float,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    is_box: bool,
+) -> tuple[np.ndarray, float]:
+    """A few Newton steps on Jᵀ(target − φ) = 0 with the exact Hessian G − II_r (kept if better)."""
+    pt = NaturalHomotopy(
+        np.asarray(problem.X),
+        np.reshape(tgt, problem.d.shape),
+        problem.activation,
+        problem.objective,
+        bias=problem.bias,
+    )
+    for _ in range(4):
+        fr = _frame_jit(pt, jnp.asarray(w), lam)
+        Hm = np.asarray(_error_hessian(pt, jnp.asarray(w), lam))
+        try:
+            np.linalg.cholesky(Hm)
+        except np.linalg.LinAlgError:
+            break
+        w_new = w + np.linalg.solve(Hm, np.asarray(fr.J).T @ np.asarray(fr.r))
+        if is_box and (np.any(w_new < lo) or np.any(w_new > hi)):
+            break
+        d_new = float(np.linalg.norm(np.asarray(_frame_jit(pt, jnp.asarray(w_new), lam).r)))
+        if not d_new <= dist * (1.0 + 1e-12):  # rounding-level increases are accepted
+            break
+        w, dist = w_new, d_new
+    return w, dist
+
+
+def uniqueness_radius(problem: NaturalHomotopy, lam: float, region: Any, **kwargs: Any) -> float:
+    """ρ = 1/k_max over the region (``inf`` when k_max = 0); kwargs go to `max_curvature_over`."""
+    return max_curvature_over(problem, lam, region, **kwargs).radius
+
+
+def in_uniqueness_tube(
+    problem: NaturalHomotopy,
+    target: Any,
+    lam: float,
+    region: Any,
+    *,
+    radius: float | RegionCurvature | None = None,
+    n_starts: int = 8,
+    n_grid: int | None = None,
+) -> TubeResult:
+    """dist(target, φ_λ(region)) < ρ = 1/k_max, the distance from ½‖target − φ_λ(w)‖² minimized.
+
+    The projection runs scipy ``least_squares`` (bounded to the box; for samples, unbounded)
+    from the `n_starts` region seeds nearest the target and keeps the best. `radius` may be
+    given (a float ρ or a `RegionCurvature`) to skip recomputing k_max.
+    """
+    problem = _check_problem(problem)
+    lam = _check_lam(lam)
+    Lm = problem.n_patterns * problem.n_outputs
+    tgt = np.asarray(_check_vector("target", target, Lm))
+    is_box = isinstance(region, Box) or (
+        not isinstance(region, Samples) and np.shape(region) == (problem.n_unknowns, 2)
+    )
+    lo, hi, seeds = _region(problem, region, n_grid)
+    if radius is None:
+        rho = max_curvature_over(problem, lam, region, n_grid=n_grid).radius
+    elif isinstance(radius, RegionCurvature):
+        rho = radius.radius
+    else:
+        rho = float(radius)
+        if not rho > 0:
+            raise ValueError(f"radius: expected a positive float, got {radius!r}")
+    Z = np.asarray(_embeddings_jit(problem, jnp.asarray(seeds), lam))
+    d0 = np.linalg.norm(Z - tgt, axis=1)
+    starts = seeds[np.argsort(d0)[: max(1, n_starts)]]
+
+    def fun(w: np.ndarray) -> np.ndarray:
+        return np.asarray(_frame_jit(problem, jnp.asarray(w), lam).z) - tgt
+
+    def jac(w: np.ndarray) -> np.ndarray:
+        return np.asarray(_frame_jit(problem, jnp.asarray(w), lam).J)
+
+    bounds = (lo, hi) if is_box else (-np.inf, np.inf)
+    best_w, best_d = starts[0], math.inf
+    for w0 in starts:
+        sol = optimize.least_squares(
+            fun, w0, jac=jac, bounds=bounds, method="trf", xtol=1e-15, ftol=1e-15, gtol=1e-15
+        )
+        dist = float(np.linalg.norm(sol.fun))
+        if dist < best_d:
+            best_w, best_d = sol.x, dist
+    best_w, best_d = _newton_polish(problem, tgt, lam, best_w, best_d, lo, hi, is_box)
+    fr = _frame_jit(problem, jnp.asarray(best_w), lam)
+    point = np.asarray(fr.z)
+    r = tgt - point
+    nr = float(np.linalg.norm(r))
+    orth = (
+        0.0
+        if nr == 0.0
+        else float(np.linalg.norm(np.asarray(fr.J).T @ r))
+        / (float(np.linalg.norm(np.asarray(fr.J), 2)) * nr)
+    )
+    return TubeResult(bool(best_d < rho), best_d, rho, np.asarray(best_w), point, orth)
