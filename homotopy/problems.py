@@ -230,14 +230,20 @@ class NaturalHomotopy:
 
         **Raises:** `ValueError` when rank X̃ < s (the linear solution is not unique).
         """
-        X = np.asarray(self.design)
-        rank = np.linalg.matrix_rank(X)
+        # numpy, one SVD for both the rank and the pseudo-inverse: this runs on every track()
+        X = np.asarray(self.X)
+        if self.bias:
+            X = np.concatenate([X, np.ones((X.shape[0], 1))], axis=1)
+        U, sv, Vt = np.linalg.svd(X, full_matrices=False)
+        tol = sv.max(initial=0.0) * max(X.shape) * np.finfo(X.dtype).eps
+        rank = int(np.sum(sv > tol))
         if rank < self.n_features:
             raise ValueError(
                 f"X: rank {rank} < s = {self.n_features}; the linear (λ = 0) solution "
                 "X⁺d is not unique. Remove dependent columns or add patterns."
             )
-        W, *_ = np.linalg.lstsq(X, np.asarray(self._targets()), rcond=None)
+        D = np.asarray(self.d).reshape(X.shape[0], -1)
+        W = Vt.T @ ((U.T @ D) / sv[:, None])
         return W.reshape(-1)
 
 
