@@ -2,35 +2,18 @@
 
 from __future__ import annotations
 
-import math
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 import scipy.special
+from numpy_reference import NP_D1, NP_SIGMA
 
 from homotopy.activations import get_activation
 from homotopy.network import SingleLayerPerceptron, augment
 
 
 NAMES = ("tanh", "logistic", "arctan", "erf", "softsign")
-
-# Independent numpy σ and σ' (closed forms, written from scratch here).
-NP_SIGMA = {
-    "tanh": np.tanh,
-    "logistic": scipy.special.expit,
-    "arctan": np.arctan,
-    "erf": scipy.special.erf,
-    "softsign": lambda z: z / (1.0 + np.abs(z)),
-}
-NP_D1 = {
-    "tanh": lambda z: 1.0 / np.cosh(z) ** 2,
-    "logistic": lambda z: scipy.special.expit(z) * scipy.special.expit(-z),
-    "arctan": lambda z: 1.0 / (1.0 + z * z),
-    "erf": lambda z: 2.0 / math.sqrt(math.pi) * np.exp(-z * z),
-    "softsign": lambda z: 1.0 / (1.0 + np.abs(z)) ** 2,
-}
 
 
 def np_forward(W, X, lam, name, bias):
