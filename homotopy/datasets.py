@@ -1,7 +1,14 @@
-"""Built-in example problems, each small enough to trace in well under a second."""
+"""Built-in example problems, each small enough to trace in well under a second.
+
+Each constructor's docstring states the property the example shows (tests/test_datasets.py
+checks it by tracking): `fold` (a fold pair), `smooth` (no events), `divergent` (weights run
+to infinity), `xor`, `colah_1d` and `spirals` (sets one tanh unit cannot fit, and what the
+homotopy does with them). `load(name)` builds one by name with its defaults.
+"""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,6 +65,105 @@ def divergent() -> Dataset:
     )
 
 
+def _check_int(name: str, value: object, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise ValueError(f"{name}: expected an integer ≥ {minimum}, got {value!r}")
+    return int(value)
+
+
+def _check_target(target: object) -> float:
+    try:
+        t = float(target)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"target: expected a positive float, got {target!r}") from None
+    if not (math.isfinite(t) and t > 0.0):
+        raise ValueError(f"target: expected a positive float, got {target!r}")
+    return t
+
+
+def xor(target: float = 1.0) -> Dataset:
+    """XOR with a bias input: X = the four corners of {0, 1}², targets d = ±`target`
+    (−, +, +, −), least squares with ``bias=True`` (L = 4, s = 3).
+
+    **What the path shows.** X̃ᵀd = 0 and σ_λ(0) = 0, so w = 0 solves H(w, λ) = 0 for every
+    λ: the linear start X̃⁺d is 0 and the path stays at w = 0 all the way to λ = 1 (SUCCESS,
+    no events; the Hessian there is X̃ᵀX̃ > 0, a nondegenerate local minimum). The network
+    answers 0 to every pattern, error E₁ = 2·target² (2 for ±1, 1.62 for ±0.9): a single
+    tanh unit cannot represent XOR, and the homotopy does not pretend otherwise. (The weights
+    do not run to infinity, not even for ±1 targets: w = 0 is a regular critical point of E_λ
+    all along.)
+    """
+    t = _check_target(target)
+    return Dataset(
+        "xor",
+        f"XOR with bias, targets ±{t:g}: the path stays at w = 0 (a tanh unit cannot do XOR)",
+        np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]),
+        t * np.array([-1.0, 1.0, 1.0, -1.0]),
+        bias=True,
+    )
+
+
+def colah_1d(n: int = 20) -> Dataset:
+    """Colah's 1-D example: class A = [−1/3, 1/3] (target +0.9) against class
+    B = [−1, −2/3] ∪ [2/3, 1] (target −0.9); one input x with a bias (L = 3n, s = 2).
+
+    `n` evenly spaced points in A and `n` in each half of B. A teaching set: a single
+    tanh unit σ(ax + b) is monotone in x, so it cannot put the middle interval on one side
+    and both outer ones on the other. The data are symmetric under x ↦ −x, so the slope a
+    is 0 at λ = 0 and stays 0 along the whole (smooth, event-free) path: the network ends as
+    the constant σ(b) = mean(d) = −0.3, error E₁ = ½(n·1.2² + 2n·0.6²) = 1.08·n.
+    """
+    n = _check_int("n", n, 1)
+    a = np.linspace(-1.0 / 3.0, 1.0 / 3.0, n)
+    b = np.concatenate([np.linspace(-1.0, -2.0 / 3.0, n), np.linspace(2.0 / 3.0, 1.0, n)])
+    return Dataset(
+        "colah_1d",
+        "Colah's 1-D example, A = [−1/3, 1/3] vs B = [−1, −2/3] ∪ [2/3, 1]: "
+        "not separable by one tanh unit",
+        np.concatenate([a, b])[:, None],
+        np.concatenate([np.full(n, 0.9), np.full(2 * n, -0.9)]),
+        bias=True,
+    )
+
+
+def spirals(n: int = 50, noise: float = 0.0, seed: int = 0, turns: float = 1.75) -> Dataset:
+    """Two interleaved spirals in the plane, `n` points each, targets +0.9 / −0.9, with a
+    bias input (L = 2n, s = 3).
+
+    Spiral one is z(t) = r(t)(cos t, sin t) with r = t/(2π·turns), t ∈ (0, 2π·turns] (spaced
+    so that the points are roughly evenly spread along the curve); spiral two is −z(t).
+    Gaussian noise of standard deviation `noise` is added to every coordinate (reproducible:
+    `seed` seeds ``numpy.random.default_rng``). Without noise the set is point-symmetric
+    (x ↦ −x swaps the classes), so the bias weight is 0 along the whole path. The path is
+    smooth to λ = 1 (SUCCESS, no events), but a single tanh unit only draws one line through
+    the spirals: it classifies about two thirds of the points correctly (64 % for the
+    defaults) and its error stays near the constant predictor's ½·L·0.81 (87 % of it).
+    """
+    n = _check_int("n", n, 2)
+    try:
+        noise = float(noise)
+        turns = float(turns)
+    except (TypeError, ValueError):
+        raise ValueError("noise, turns: expected floats") from None
+    if not (math.isfinite(noise) and noise >= 0.0):
+        raise ValueError(f"noise: expected a float ≥ 0, got {noise!r}")
+    if not (math.isfinite(turns) and turns > 0.0):
+        raise ValueError(f"turns: expected a positive float, got {turns!r}")
+    t = np.sqrt(np.linspace(0.0, 1.0, n + 1)[1:]) * (2.0 * np.pi * turns)
+    r = t / (2.0 * np.pi * turns)
+    z = np.column_stack([r * np.cos(t), r * np.sin(t)])
+    X = np.concatenate([z, -z])
+    if noise > 0.0:
+        X = X + noise * np.random.default_rng(seed).standard_normal(X.shape)
+    return Dataset(
+        "spirals",
+        f"two interleaved spirals, {n} points each (noise {noise:g}): one tanh unit draws one line",
+        X,
+        np.concatenate([np.full(n, 0.9), np.full(n, -0.9)]),
+        bias=True,
+    )
+
+
 def load(name: str) -> Dataset:
     """A built-in data set by name.
 
@@ -70,4 +176,12 @@ def load(name: str) -> Dataset:
         ) from None
 
 
-DATASETS = {"fold": fold, "smooth": smooth, "divergent": divergent}
+DATASETS = {
+    "fold": fold,
+    "smooth": smooth,
+    "divergent": divergent,
+    "xor": xor,
+    "colah_1d": colah_1d,
+    "spirals": spirals,
+}
+"""Name → constructor (called with its defaults by `load`)."""
