@@ -580,14 +580,20 @@ def _locate_events(H, Jf, st: _State, opts: TrackerOptions, orient, velocity, na
         sig1 = (row @ (u_c - u_a)) / (row @ p)
         tol_g = jnp.where(kind == 0, opts.turning_tol, 0.0)
 
+        step_len = jnp.linalg.norm(u_c - u_a)
+
         def point(sig):
-            nw = _newton(H, Jf, u_a + sig * p, row, opts)
+            u_pred = u_a + sig * p
+            nw = _newton(H, Jf, u_pred, row, opts)
             tt, sgn, logdet = _tangent(Jf(nw.u), t_a)
             tt = orient(tt)
             g_det = sgn * jnp.exp(jnp.clip(logdet - logdet_a, -700.0, 700.0))
             g = jnp.where(kind == 0, tt[-1], g_det)
-            ok = jnp.all(jnp.isfinite(nw.u)) & jnp.all(jnp.isfinite(tt)) & jnp.isfinite(g)
-            return nw.u, tt, g, ok, nw.jacobians + 1
+            finite = jnp.all(jnp.isfinite(nw.u)) & jnp.all(jnp.isfinite(tt)) & jnp.isfinite(g)
+            # near a branch point the corrector may converge onto the other branch: a point
+            # farther from its prediction than half the step is not on this step's arc
+            near = jnp.linalg.norm(nw.u - u_pred) <= 0.5 * step_len
+            return nw.u, tt, g, finite & nw.converged & near, nw.jacobians + 1
 
         def cond(c):
             a, ga, b, gb, u_b, t_b, k, nj, x_fail, stuck = c

@@ -220,6 +220,19 @@ def test_pitchfork_bifurcation_detected_and_located():
     np.testing.assert_allclose(path.w_end, [0.0, 0.3], atol=1e-12)
 
 
+def test_events_on_a_path_through_a_branch_point_stay_on_the_step():
+    # Regression (issue 2, found by the notebooks): tracking the pitchfork's side branch back
+    # through its tip, the bifurcation's corrector converged onto the trivial branch and the
+    # event was reported at λ = −1.04, off the traversed path.
+    path = h.track(h.FunctionHomotopy(_pitchfork, start=[0.3, 0.48]), lam_span=(0.6, 0.0))
+    assert path.status is h.Status.LEFT_SPAN  # the branch turns back at λ = ½
+    assert {e.kind for e in path.events} == {"turning_point", "bifurcation"}
+    for e in path.events:
+        assert abs(e.lam - 0.5) < 1e-8
+        np.testing.assert_allclose(e.w, [0.0, 0.3], atol=1e-4)
+        assert path.s[0] < e.s < path.s[-1]  # on the traversed arc
+
+
 def test_transcritical_bifurcation_in_user_class():
     class Transcritical:  # not a PyTree: passed to jit as a static argument
         def H(self, w, lam):
