@@ -20,7 +20,7 @@ from jax.sharding import Mesh, PartitionSpec as P
 from .activations import get_activation
 from .path import Path, Status
 from .problems import OBJECTIVES, NaturalHomotopy, _check_matrix
-from .tracker import TrackerOptions, _check_span, _Result, _run, _to_path
+from .tracker import COMPILER_OPTIONS, TrackerOptions, _check_span, _Result, _run, _to_path
 
 
 #: `track_many` stores this many points per path unless `max_points` says otherwise.
@@ -110,7 +110,7 @@ def _compiled(opts: TrackerOptions, x_batched: bool, devices: tuple | None):
         return jax.vmap(one, in_axes=(axes, 0, None))(problem, u0, lam_end)
 
     if devices is None:
-        return jax.jit(batched)
+        return jax.jit(batched, compiler_options=COMPILER_OPTIONS)
     mesh = Mesh(np.asarray(devices), ("batch",))
 
     def specs(problem):
@@ -129,7 +129,7 @@ def _compiled(opts: TrackerOptions, x_batched: bool, devices: tuple | None):
         )
         return f(problem, u0, lam_end)
 
-    return jax.jit(sharded)
+    return jax.jit(sharded, compiler_options=COMPILER_OPTIONS)
 
 
 def track_many(

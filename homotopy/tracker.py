@@ -67,7 +67,9 @@ class TrackerOptions:
     step is rejected). `max_newton` iterations per correction. `turning_tol`: |dλ/ds| at a
     located turning point. `landing_tol`: the least |dλ/ds| at the end of the span for a
     regular landing (smaller means the path meets λ_end tangentially, e.g. asymptotically
-    with weights running to infinity).
+    with weights running to infinity). `singular_tol`: an endpoint whose H_w has its smallest
+    singular value below `singular_tol` times the largest of H_w at the start is not a regular
+    solution (e.g. a saturated network where σ' and r both underflow, so H ≈ 0 numerically).
     """
 
     method: str = "arclength"
@@ -92,6 +94,7 @@ class TrackerOptions:
     angle_max: float = 0.4
     turning_tol: float = 1e-10
     landing_tol: float = 1e-9
+    singular_tol: float = 1e-10
 
     def __post_init__(self) -> None:
         if self.method not in ("arclength", "natural"):
@@ -245,7 +248,9 @@ def _newton(H, Jf, u_p, row, opts: TrackerOptions, J_chord=None) -> _Newton:
         )
 
     zero = jnp.zeros((), u_p.dtype)
-    init = (u_p, jnp.int32(0), zero, zero, zero, jnp.bool_(False), jnp.bool_(False), jnp.int32(0))
+    # a prediction that already solves H (an exact start) needs no Jacobian at all
+    exact = jnp.linalg.norm(H(u_p)) <= 1e-2 * opts.tol
+    init = (u_p, jnp.int32(0), zero, zero, zero, exact, jnp.bool_(False), jnp.int32(0))
     u, k, _, theta, first, done, fail, nj = jax.lax.while_loop(cond, body, init)
     Hn = jnp.linalg.norm(H(u))
     ok = done & ~fail & (Hn <= opts.tol) & jnp.all(jnp.isfinite(u))
@@ -537,11 +542,28 @@ def _run(problem_dyn, static, u0, lam_end, opts: TrackerOptions) -> _Result:
 
     st = jax.lax.while_loop(lambda s: s.status == _RUNNING, step, st)
 
-    # ---- afterwards: refine the events, polish the endpoint at exactly λ_end
+    # ---- afterwards: an endpoint must be a regular root. On an asymptote to infinite weights
+    # a saturated network makes H vanish numerically at finite w (σ' and r both underflow).
+    sv_end = jnp.linalg.svd(st.J[:, :-1], compute_uv=False)
+    sv_start = jnp.linalg.svd(J0[:, :-1], compute_uv=False)
+    singular = sv_end[-1] <= opts.singular_tol * sv_start[0]
+    growing = (st.t[:-1] @ st.u[:-1] > 0) & (jnp.linalg.norm(st.u[:-1]) > w0norm)
+    status = jnp.where(
+        (st.status == Status.SUCCESS.code) & singular,
+        jnp.where(growing, Status.DIVERGED.code, Status.STEP_FAILURE.code),
+        st.status,
+    )
+    st = st._replace(status=status.astype(jnp.int32))
+
+    # ---- refine the events, polish the endpoint at exactly λ_end
     EU, ET, ES, nj = _locate_events(H, Jf, st, opts, orient, velocity, natural, e_lam)
     success = st.status == Status.SUCCESS.code
     last = jnp.minimum(st.n_points, N) - 1
-    w_end, polish_j = _polish_loop(H, Jf, st.U[last, :-1], lam_end, 1e-15, success)
+    # the landing point is accurate to step_tol: chord steps with its Jacobian (already
+    # computed for its tangent) reach full precision without a new one
+    w_end, polish_j = _polish_loop(
+        H, Jf, st.U[last, :-1], lam_end, 1e-15, success, H_w=st.J[:, :-1]
+    )
     U = st.U.at[last].set(jnp.where(success, st.U[last].at[:-1].set(w_end), st.U[last]))
     return _Result(
         status=st.status,
@@ -658,26 +680,34 @@ def _locate_events(H, Jf, st: _State, opts: TrackerOptions, orient, velocity, na
     return bufs
 
 
-def _polish_loop(H, Jf, w, lam, tol, go):
-    """Newton at fixed λ to full precision: iterate while the update keeps shrinking."""
+def _polish_loop(H, Jf, w, lam, tol, go, H_w=None):
+    """Newton at fixed λ to full precision: iterate while the update keeps shrinking.
+
+    With `H_w` given (the Jacobian at a point already near the solution), chord steps with it
+    instead: no Jacobian is evaluated.
+    """
     u0 = jnp.concatenate([w, jnp.reshape(jnp.asarray(lam, w.dtype), (1,))])
 
     def body(c):
         u, k, prev, go, nj = c
-        J = Jf(u)
-        du = -jnp.linalg.solve(J[:, :-1], H(u))
+        A = Jf(u)[:, :-1] if H_w is None else H_w
+        du = -jnp.linalg.solve(A, H(u))
         nrm = jnp.linalg.norm(du)
         better = jnp.isfinite(nrm) & (nrm < prev)
         u_new = jnp.where(better, u.at[:-1].add(du), u)
         go = better & (nrm > tol * (1.0 + jnp.linalg.norm(u[:-1])))
-        return u_new, k + 1, jnp.where(better, nrm, prev), go, nj + 1
+        return u_new, k + 1, jnp.where(better, nrm, prev), go, nj + (H_w is None)
 
     init = (u0, 0, jnp.asarray(jnp.inf, w.dtype), jnp.asarray(go), jnp.int32(0))
     u, _, _, _, nj = jax.lax.while_loop(lambda c: (c[1] < 30) & c[3], body, init)
     return u[:-1], nj
 
 
-_run_jit = jax.jit(_run, static_argnames=("static", "opts"))
+# LLVM's expensive passes cost ~0.5 s of every compile and buy no measurable run time on
+# these small loops (scripts/bench.py; issue 5's cold-start target).
+COMPILER_OPTIONS = {"xla_llvm_disable_expensive_passes": True}
+
+_run_jit = jax.jit(_run, static_argnames=("static", "opts"), compiler_options=COMPILER_OPTIONS)
 
 _FLOAT_FIELDS = ("U", "T", "S", "EU", "ET", "ES")
 _INT_FIELDS = ("status", "n_points", "n_events", "steps", "rejected", "newton", "jacobians", "EK")
@@ -692,7 +722,9 @@ def _run_packed(problem_dyn, static, u0, lam_end, opts: TrackerOptions):
     return floats, ints
 
 
-_run_packed_jit = jax.jit(_run_packed, static_argnames=("static", "opts"))
+_run_packed_jit = jax.jit(
+    _run_packed, static_argnames=("static", "opts"), compiler_options=COMPILER_OPTIONS
+)
 
 
 def _unpack(floats: np.ndarray, ints: np.ndarray, n1: int, opts: TrackerOptions) -> _Result:
@@ -718,7 +750,7 @@ def _polish(problem_dyn, static, w, lam, tol):
     return _polish_loop(H, Jf, w, lam, tol, True)[0]
 
 
-_polish_jit = jax.jit(_polish, static_argnames=("static",))
+_polish_jit = jax.jit(_polish, static_argnames=("static",), compiler_options=COMPILER_OPTIONS)
 
 
 def correct_at(problem: Any, w: Any, lam: float, *, tol: float = 1e-12) -> np.ndarray:
