@@ -20,11 +20,21 @@ from jax.sharding import Mesh, PartitionSpec as P
 from .activations import get_activation
 from .path import Path, Status
 from .problems import OBJECTIVES, NaturalHomotopy, _check_matrix
-from .tracker import COMPILER_OPTIONS, TrackerOptions, _check_span, _Result, _run, _to_path
+from .tracker import (
+    _RUNNING,
+    COMPILER_OPTIONS,
+    TrackerOptions,
+    _check_span,
+    _machine,
+    _Result,
+    _to_path,
+)
 
 
 #: `track_many` stores this many points per path unless `max_points` says otherwise.
 DEFAULT_MAX_POINTS = 201
+#: paths run side by side per device in `track_many`.
+DEFAULT_LANES = 256
 
 
 @dataclass(frozen=True, eq=False)
@@ -98,16 +108,81 @@ class PathBatch:
         return f"PathBatch(paths={len(self)}, statuses={self.counts()}, max_points={cap})"
 
 
-@functools.lru_cache(maxsize=32)
-def _compiled(opts: TrackerOptions, x_batched: bool, devices: tuple | None):
-    def one(problem, u0, lam_end):
-        return _run(problem, None, u0, lam_end, opts)
+def _refill(problems, u0s, lam_end, opts: TrackerOptions, x_batched: bool, lanes: int):
+    """Track B paths on a pool of `lanes` vmapped lanes: when a lane's path ends, its state is
+    stored and the lane takes the next path. A lockstep vmap would keep every lane busy until
+    the slowest path of the batch ends; here the work is the sum of the paths' steps, not B
+    times the longest. Each path runs exactly the steps `track` runs.
+    """
+    (X, d), treedef = jax.tree_util.tree_flatten(problems)
+    B = u0s.shape[0]
+    K = min(lanes, B)
 
-    def batched(problem, u0, lam_end):
-        axes = jax.tree_util.tree_unflatten(
-            jax.tree_util.tree_structure(problem), [0 if x_batched else None, 0]
+    def problem_of(i):
+        return jax.tree_util.tree_unflatten(treedef, [X[i] if x_batched else X, d[i]])
+
+    def init(prob, u0):
+        return _machine(prob, lam_end, opts).init(u0)
+
+    def step(prob, st):
+        return _machine(prob, lam_end, opts).step(st)
+
+    def finish(prob, st):
+        return _machine(prob, lam_end, opts).finish(st)
+
+    lane_axes = jax.tree_util.tree_unflatten(treedef, [0 if x_batched else None, 0])
+    init_v = jax.vmap(init, in_axes=(lane_axes, 0))
+    step_v = jax.vmap(step, in_axes=(lane_axes, 0))
+    finish_v = jax.vmap(finish, in_axes=(lane_axes, 0))
+
+    first = jnp.arange(K, dtype=jnp.int32)
+    lanes0 = init_v(problem_of(first), u0s[first])
+    store = jax.tree_util.tree_map(lambda a: jnp.zeros((B,) + a.shape[1:], a.dtype), lanes0)
+    # refill once an eighth of the lanes is free: amortizes the (vmapped) init over many lanes
+    threshold = max(1, K // 8)
+
+    def cond(c):
+        return jnp.any(c[1] < B)
+
+    def body(c):
+        lanes, idx, nxt, store = c
+        lanes = step_v(problem_of(jnp.minimum(idx, B - 1)), lanes)
+        done = (idx < B) & (lanes.status != _RUNNING)
+        store = jax.tree_util.tree_map(
+            lambda S, a: S.at[jnp.where(done, idx, B)].set(a, mode="drop"), store, lanes
         )
-        return jax.vmap(one, in_axes=(axes, 0, None))(problem, u0, lam_end)
+        idx = jnp.where(done, B, idx)
+        free = idx >= B
+        want = (nxt < B) & ((jnp.sum(free) >= threshold) | jnp.all(free))
+
+        def refill(args):
+            lanes, idx, nxt = args
+            new = nxt + jnp.cumsum(free) - 1
+            take = free & (new < B)
+            j = jnp.minimum(new, B - 1)
+            fresh = init_v(problem_of(j), u0s[j])
+
+            def pick(f, a):
+                return jnp.where(take.reshape((-1,) + (1,) * (a.ndim - 1)), f, a)
+
+            lanes = jax.tree_util.tree_map(pick, fresh, lanes)
+            return (
+                lanes,
+                jnp.where(take, new, idx).astype(idx.dtype),
+                (nxt + jnp.sum(take)).astype(nxt.dtype),
+            )
+
+        lanes, idx, nxt = jax.lax.cond(want, refill, lambda a: a, (lanes, idx, nxt))
+        return lanes, idx, nxt, store
+
+    _, _, _, store = jax.lax.while_loop(cond, body, (lanes0, first, jnp.int32(K), store))
+    return finish_v(problems, store)
+
+
+@functools.lru_cache(maxsize=32)
+def _compiled(opts: TrackerOptions, x_batched: bool, devices: tuple | None, lanes: int):
+    def batched(problem, u0, lam_end):
+        return _refill(problem, u0, lam_end, opts, x_batched, lanes)
 
     if devices is None:
         return jax.jit(batched, compiler_options=COMPILER_OPTIONS)
@@ -119,7 +194,7 @@ def _compiled(opts: TrackerOptions, x_batched: bool, devices: tuple | None):
         )
 
     def sharded(problem, u0, lam_end):
-        # each device runs its own while_loop over its slice: no cross-device sync per step
+        # each device runs its own lane pool over its slice: no cross-device sync per step
         f = jax.shard_map(
             batched,
             mesh=mesh,
@@ -142,6 +217,7 @@ def track_many(
     start: Any = None,
     lam_span: tuple[float, float] = (0.0, 1.0),
     devices: Sequence[Any] | str | None = "auto",
+    lanes: int = DEFAULT_LANES,
     **options: Any,
 ) -> PathBatch:
     """Track the natural homotopy of many problems (or many starts) in one compiled call.
@@ -160,6 +236,8 @@ def track_many(
       ``jax.shard_map`` (the batch is padded to a multiple of their number). Across hosts,
       call ``jax.distributed.initialize()`` first and pass ``jax.devices()``: the same code
       shards over every process's devices.
+    - `lanes`: how many paths run side by side (per device). A lane whose path ends takes the
+      next one, so short paths do not wait for the longest.
     - `**options`: `TrackerOptions` fields. `max_points` defaults to 201 here (memory is
       ``B·max_points·(2n + 3)·8`` bytes for the stored paths), `max_steps` to 2000.
 
@@ -243,7 +321,9 @@ def track_many(
         u0_run = padded(jnp.asarray(u0))
     else:
         problems_run, u0_run = problems, jnp.asarray(u0)
-    fn = _compiled(opts, x_batched, devs)
+    if not isinstance(lanes, int | np.integer) or isinstance(lanes, bool) or lanes < 1:
+        raise ValueError(f"lanes: expected a positive integer, got {lanes!r}")
+    fn = _compiled(opts, x_batched, devs, int(lanes))
     res = fn(problems_run, u0_run, jnp.float64(lam1))
     res = jax.device_get(res)
     if pad:

@@ -209,8 +209,11 @@ class _Newton(NamedTuple):
     first_step: Array  # ‖Δu_0‖
 
 
-def _newton(H, Jf, u_p, row, opts: TrackerOptions, J_chord=None) -> _Newton:
-    """Newton (or chord) on {H(u) = 0, row·(u − u_p) = 0} from u_p."""
+def _newton(H, Jf, u_p, row, opts: TrackerOptions, J_chord=None, active=True) -> _Newton:
+    """Newton (or chord) on {H(u) = 0, row·(u − u_p) = 0} from u_p.
+
+    `active=False` (a finished path in a batch) does no iteration at all.
+    """
     chord = J_chord is not None
     lu_chord = _bordered_lu(J_chord, row) if chord else None
     max_it = opts.max_newton * (2 if chord else 1)
@@ -249,7 +252,7 @@ def _newton(H, Jf, u_p, row, opts: TrackerOptions, J_chord=None) -> _Newton:
 
     zero = jnp.zeros((), u_p.dtype)
     # a prediction that already solves H (an exact start) needs no Jacobian at all
-    exact = jnp.linalg.norm(H(u_p)) <= 1e-2 * opts.tol
+    exact = (jnp.linalg.norm(H(u_p)) <= 1e-2 * opts.tol) | ~jnp.asarray(active)
     init = (u_p, jnp.int32(0), zero, zero, zero, exact, jnp.bool_(False), jnp.int32(0))
     u, k, _, theta, first, done, fail, nj = jax.lax.while_loop(cond, body, init)
     Hn = jnp.linalg.norm(H(u))
@@ -290,9 +293,16 @@ class _State(NamedTuple):
     EC: Array  # u at the end of the step
     ED: Array  # t at the end of the step
     EG: Array  # (g at start, g at end, log|det| at start, s at start)
+    # per-path constants, carried so that one compiled step serves any path (lane refill)
+    lam_start: Array
+    dirn: Array  # sign(λ_end − λ_start)
+    w0norm: Array
+    w_max: Array
+    sv0: Array  # largest singular value of H_w at the start
 
 
 _RUNNING = -1
+_BUFFERS = frozenset({"U", "T", "S", "n_events", "EK", "EA", "EB", "EC", "ED", "EG"})
 
 
 class _Result(NamedTuple):
@@ -314,88 +324,107 @@ class _Result(NamedTuple):
     jacobians: Array
 
 
-def _run(problem_dyn, static, u0, lam_end, opts: TrackerOptions) -> _Result:
-    problem = static.obj if static is not None else problem_dyn
+class _Machine(NamedTuple):
+    """The tracker as three pure functions of one path's state: `init(u0)`, `step(state)`,
+    `finish(state)`. `_run` chains them; `track_many` runs `step` on a pool of lanes."""
+
+    init: Callable[[Array], _State]
+    step: Callable[[_State], _State]
+    finish: Callable[[_State], _Result]
+
+
+def _machine(problem: Any, lam_end: Array, opts: TrackerOptions) -> _Machine:
     H, Jf = _problem_fns(problem)
-    dtype = u0.dtype
-    n1 = u0.shape[0]
-    shape = jax.eval_shape(H, u0).shape  # checked once per compilation, not per call
-    if shape != (n1 - 1,):
-        raise ValueError(f"problem: H(w, lam) must return shape ({n1 - 1},), got {shape}")
-    e_lam = jnp.zeros(n1, dtype).at[-1].set(1.0)
-    lam_start = u0[-1]
-    dirn = jnp.sign(lam_end - lam_start)
     natural = opts.method == "natural"
     order = _PREDICTORS[opts.predictor]
     chord = opts.corrector == "chord"
-    w0norm = jnp.linalg.norm(u0[:-1])
-    w_max = opts.w_max if opts.w_max is not None else 1e6 * jnp.maximum(1.0, w0norm)
     N = opts.max_steps + 1 if opts.max_points is None else min(opts.max_points, opts.max_steps + 1)
     E = opts.max_events
 
-    def orient(t):
+    def e_lam_of(u):
+        return jnp.zeros(u.shape[0], u.dtype).at[-1].set(1.0)
+
+    def orient(t, dirn):
         # natural mode orders points by λ, not by continuity of the tangent
         return jnp.where(dirn * t[-1] < 0, -t, t) if natural else t
 
-    def velocity(t):
+    def velocity(t, dirn):
         """du/dτ for the step parameter τ: arc length, or dirn·λ in natural mode."""
         return t / (dirn * t[-1]) if natural else t
 
-    def field(u, t_ref):
+    def field(u, t_ref, dirn):
         tt, _, _ = _tangent(Jf(u), t_ref)
-        return velocity(orient(tt))
+        return velocity(orient(tt, dirn), dirn)
 
-    # ---- start: correct w0 at fixed λ0, then the first tangent
-    start = _newton(H, Jf, u0, e_lam, opts)
-    u_start = jnp.where(start.converged, start.u, u0)
-    J0 = Jf(u_start)
-    t0, sign0, logdet0 = _tangent(J0, dirn * e_lam)
-    valid = start.converged & jnp.all(jnp.isfinite(t0)) & (jnp.abs(t0[-1]) > 1e-14)
+    def init(u0: Array) -> _State:
+        dtype = u0.dtype
+        n1 = u0.shape[0]
+        shape = jax.eval_shape(H, u0).shape  # checked once per compilation, not per call
+        if shape != (n1 - 1,):
+            raise ValueError(f"problem: H(w, lam) must return shape ({n1 - 1},), got {shape}")
+        e_lam = e_lam_of(u0)
+        lam_start = u0[-1]
+        dirn = jnp.sign(lam_end - lam_start)
+        w0norm = jnp.linalg.norm(u0[:-1])
+        w_max = opts.w_max if opts.w_max is not None else 1e6 * jnp.maximum(1.0, w0norm)
 
-    nanbuf = jnp.full((N, n1), jnp.nan, dtype)
-    nanev = jnp.full((E, n1), jnp.nan, dtype)
-    st = _State(
-        u=u_start,
-        t=t0,
-        J=J0,
-        det_sign=sign0,
-        logdet=logdet0,
-        h=jnp.asarray(opts.initial_step, dtype) * (jnp.abs(lam_end - lam_start) if natural else 1),
-        s=jnp.zeros((), dtype),
-        u_prev=u_start,
-        t_prev=t0,
-        has_prev=jnp.bool_(False),
-        status=jnp.where(valid, _RUNNING, Status.INVALID_START.code).astype(jnp.int32),
-        steps=jnp.int32(0),
-        rejected=jnp.int32(0),
-        newton=start.iterations,
-        jacobians=start.jacobians + 1,
-        attempts=jnp.int32(0),
-        n_points=jnp.int32(1),
-        U=nanbuf.at[0].set(u_start),
-        T=nanbuf.at[0].set(t0),
-        S=jnp.full((N,), jnp.nan, dtype).at[0].set(0.0),
-        n_events=jnp.int32(0),
-        EK=jnp.full((E,), -1, jnp.int32),
-        EA=nanev,
-        EB=nanev,
-        EC=nanev,
-        ED=nanev,
-        EG=jnp.full((E, 4), jnp.nan, dtype),
-    )
+        # ---- start: correct w0 at fixed λ0, then the first tangent
+        start = _newton(H, Jf, u0, e_lam, opts)
+        u_start = jnp.where(start.converged, start.u, u0)
+        J0 = Jf(u_start)
+        t0, sign0, logdet0 = _tangent(J0, dirn * e_lam)
+        valid = start.converged & jnp.all(jnp.isfinite(t0)) & (jnp.abs(t0[-1]) > 1e-14)
+
+        nanbuf = jnp.full((N, n1), jnp.nan, dtype)
+        nanev = jnp.full((E, n1), jnp.nan, dtype)
+        return _State(
+            u=u_start,
+            t=t0,
+            J=J0,
+            det_sign=sign0,
+            logdet=logdet0,
+            h=jnp.asarray(opts.initial_step, dtype)
+            * (jnp.abs(lam_end - lam_start) if natural else 1),
+            s=jnp.zeros((), dtype),
+            u_prev=u_start,
+            t_prev=t0,
+            has_prev=jnp.bool_(False),
+            status=jnp.where(valid, _RUNNING, Status.INVALID_START.code).astype(jnp.int32),
+            steps=jnp.int32(0),
+            rejected=jnp.int32(0),
+            newton=start.iterations,
+            jacobians=start.jacobians + 1,
+            attempts=jnp.int32(0),
+            n_points=jnp.int32(1),
+            U=nanbuf.at[0].set(u_start),
+            T=nanbuf.at[0].set(t0),
+            S=jnp.full((N,), jnp.nan, dtype).at[0].set(0.0),
+            n_events=jnp.int32(0),
+            EK=jnp.full((E,), -1, jnp.int32),
+            EA=nanev,
+            EB=nanev,
+            EC=nanev,
+            ED=nanev,
+            EG=jnp.full((E, 4), jnp.nan, dtype),
+            lam_start=lam_start,
+            dirn=dirn,
+            w0norm=w0norm,
+            w_max=jnp.asarray(w_max, dtype),
+            sv0=jnp.linalg.svd(J0[:, :-1], compute_uv=False)[0],
+        )
 
     def predict(st: _State, h):
-        u, t = st.u, st.t
-        v = velocity(t)
+        u, t, dirn = st.u, st.t, st.dirn
+        v = velocity(t, dirn)
         if order == 1:
             return u + h * v, jnp.int32(0)
         if order == 4:
-            k2 = field(u + 0.5 * h * v, t)
-            k3 = field(u + 0.5 * h * k2, t)
-            k4 = field(u + h * k3, t)
+            k2 = field(u + 0.5 * h * v, t, dirn)
+            k3 = field(u + 0.5 * h * k2, t, dirn)
+            k4 = field(u + h * k3, t, dirn)
             return u + h / 6.0 * (v + 2 * k2 + 2 * k3 + k4), jnp.int32(3)
         # cubic Hermite through (u_prev, u) extrapolated by h; τ-spacing of the two points:
-        vp = velocity(st.t_prev)
+        vp = velocity(st.t_prev, dirn)
         if natural:
             dt = jnp.abs(u[-1] - st.u_prev[-1])
         else:
@@ -413,21 +442,24 @@ def _run(problem_dyn, static, u0, lam_end, opts: TrackerOptions) -> _Result:
         # Branch-free: under vmap a lax.cond runs both branches anyway, and writing one row
         # of a buffer is far cheaper than selecting between two copies of it.
         u, t, h = st.u, st.t, st.h
+        dirn, lam_start, w_max = st.dirn, st.lam_start, st.w_max
+        e_lam = e_lam_of(u)
         lam = u[-1]
         scale = 1.0 + jnp.linalg.norm(u)
         u_p, extra_j = predict(st, h)
         # land exactly on λ_end when the prediction reaches it: an Euler step to λ_end, λ fixed
         cross = dirn * (u_p[-1] - lam_end) >= 0
-        v = velocity(t)
+        v = velocity(t, dirn)
         u_land = (u + ((lam_end - lam) / v[-1]) * v).at[-1].set(lam_end)
         u_p = jnp.where(cross, u_land, u_p)
         fix_lam = cross | natural
         row = jnp.where(fix_lam, e_lam, t)
-        nw = _newton(H, Jf, u_p, row, opts, J_chord=st.J if chord else None)
+        running = st.status == _RUNNING
+        nw = _newton(H, Jf, u_p, row, opts, J_chord=st.J if chord else None, active=running)
         u_c = nw.u
         J_c = Jf(u_c)
         t_c, sign_c, logdet_c = _tangent(J_c, t)
-        t_c = orient(t_c)
+        t_c = orient(t_c, dirn)
         alpha = jnp.arccos(jnp.clip(t @ t_c, -1.0, 1.0))
         delta = jnp.linalg.norm(u_c - u_p) / scale
         lam_c = u_c[-1]
@@ -438,7 +470,8 @@ def _run(problem_dyn, static, u0, lam_end, opts: TrackerOptions) -> _Result:
             jnp.linalg.norm(u_c - u_p) > 0.5 * jnp.linalg.norm(u_p - u) + 1e-9 * scale
         )
         ok = (
-            nw.converged
+            running
+            & nw.converged
             & finite
             & ~overshoot
             & ~jump
@@ -517,7 +550,7 @@ def _run(problem_dyn, static, u0, lam_end, opts: TrackerOptions) -> _Result:
         def put_row(buf, value):
             return buf.at[i].set(jnp.where(ok, value, buf[i]))
 
-        return ev._replace(
+        new = ev._replace(
             u=pick(u_c, u),
             t=pick(t_c, t),
             J=pick(J_c, st.J),
@@ -539,48 +572,74 @@ def _run(problem_dyn, static, u0, lam_end, opts: TrackerOptions) -> _Result:
             T=put_row(st.T, t_c),
             S=put_row(st.S, s_new),
         )
+        # A finished path (in a batch, still being stepped) stays exactly as it ended: its
+        # buffers are guarded by `ok` (false when not running), the small fields here.
+        return new._replace(
+            **{
+                f: jnp.where(running, getattr(new, f), getattr(st, f))
+                for f in new._fields
+                if f not in _BUFFERS
+            }
+        )
 
-    st = jax.lax.while_loop(lambda s: s.status == _RUNNING, step, st)
+    def finish(st: _State) -> _Result:
+        # ---- afterwards: an endpoint must be a regular root. On an asymptote to infinite weights
+        # a saturated network makes H vanish numerically at finite w (σ' and r both underflow).
+        sv_end = jnp.linalg.svd(st.J[:, :-1], compute_uv=False)
+        singular = sv_end[-1] <= opts.singular_tol * st.sv0
+        growing = (st.t[:-1] @ st.u[:-1] > 0) & (jnp.linalg.norm(st.u[:-1]) > st.w0norm)
+        status = jnp.where(
+            (st.status == Status.SUCCESS.code) & singular,
+            jnp.where(growing, Status.DIVERGED.code, Status.STEP_FAILURE.code),
+            st.status,
+        )
+        st = st._replace(status=status.astype(jnp.int32))
 
-    # ---- afterwards: an endpoint must be a regular root. On an asymptote to infinite weights
-    # a saturated network makes H vanish numerically at finite w (σ' and r both underflow).
-    sv_end = jnp.linalg.svd(st.J[:, :-1], compute_uv=False)
-    sv_start = jnp.linalg.svd(J0[:, :-1], compute_uv=False)
-    singular = sv_end[-1] <= opts.singular_tol * sv_start[0]
-    growing = (st.t[:-1] @ st.u[:-1] > 0) & (jnp.linalg.norm(st.u[:-1]) > w0norm)
-    status = jnp.where(
-        (st.status == Status.SUCCESS.code) & singular,
-        jnp.where(growing, Status.DIVERGED.code, Status.STEP_FAILURE.code),
-        st.status,
-    )
-    st = st._replace(status=status.astype(jnp.int32))
+        # ---- refine the events, polish the endpoint at exactly λ_end
+        EU, ET, ES, nj = _locate_events(
+            H,
+            Jf,
+            st,
+            opts,
+            lambda t: orient(t, st.dirn),
+            lambda t: velocity(t, st.dirn),
+            natural,
+            e_lam_of(st.u),
+        )
+        success = st.status == Status.SUCCESS.code
+        last = jnp.minimum(st.n_points, N) - 1
+        # the landing point is accurate to step_tol: chord steps with its Jacobian (already
+        # computed for its tangent) reach full precision without a new one
+        w_end, polish_j = _polish_loop(
+            H, Jf, st.U[last, :-1], lam_end, 1e-15, success, H_w=st.J[:, :-1]
+        )
+        U = st.U.at[last].set(jnp.where(success, st.U[last].at[:-1].set(w_end), st.U[last]))
+        return _Result(
+            status=st.status,
+            n_points=st.n_points,
+            U=U,
+            T=st.T,
+            S=st.S,
+            n_events=st.n_events,
+            EK=st.EK,
+            EU=EU,
+            ET=ET,
+            ES=ES,
+            steps=st.steps,
+            rejected=st.rejected,
+            newton=st.newton,
+            jacobians=st.jacobians + nj + polish_j,
+        )
 
-    # ---- refine the events, polish the endpoint at exactly λ_end
-    EU, ET, ES, nj = _locate_events(H, Jf, st, opts, orient, velocity, natural, e_lam)
-    success = st.status == Status.SUCCESS.code
-    last = jnp.minimum(st.n_points, N) - 1
-    # the landing point is accurate to step_tol: chord steps with its Jacobian (already
-    # computed for its tangent) reach full precision without a new one
-    w_end, polish_j = _polish_loop(
-        H, Jf, st.U[last, :-1], lam_end, 1e-15, success, H_w=st.J[:, :-1]
-    )
-    U = st.U.at[last].set(jnp.where(success, st.U[last].at[:-1].set(w_end), st.U[last]))
-    return _Result(
-        status=st.status,
-        n_points=st.n_points,
-        U=U,
-        T=st.T,
-        S=st.S,
-        n_events=st.n_events,
-        EK=st.EK,
-        EU=EU,
-        ET=ET,
-        ES=ES,
-        steps=st.steps,
-        rejected=st.rejected,
-        newton=st.newton,
-        jacobians=st.jacobians + nj + polish_j,
-    )
+    return _Machine(init, step, finish)
+
+
+def _run(problem_dyn, static, u0, lam_end, opts: TrackerOptions) -> _Result:
+    """One path, start to finish, as a single compiled computation."""
+    problem = static.obj if static is not None else problem_dyn
+    m = _machine(problem, lam_end, opts)
+    st = jax.lax.while_loop(lambda s: s.status == _RUNNING, m.step, m.init(u0))
+    return m.finish(st)
 
 
 def _locate_events(H, Jf, st: _State, opts: TrackerOptions, orient, velocity, natural, e_lam):

@@ -49,6 +49,17 @@ def test_track_many_equals_track_path_by_path(mixed):
     assert batch.success[3] and batch.statuses[3] is h.Status.SUCCESS
 
 
+def test_lane_refill_gives_the_same_paths(mixed):
+    # 3 lanes for 12 paths of very different lengths: lanes are refilled many times
+    X, d, batch = mixed
+    refilled = h.track_many(X, d, max_points=400, lanes=3)
+    for i in range(len(batch)):
+        _assert_same(batch[i], refilled[i])
+    np.testing.assert_array_equal(refilled.codes, batch.codes)
+    for key, value in batch.stats.items():
+        np.testing.assert_array_equal(refilled.stats[key], value)
+
+
 def test_batch_arrays_are_padded_and_consistent(mixed):
     _, _, batch = mixed
     assert batch.lam.shape == (12, 400) and batch.w.shape == (12, 400, 2)
@@ -111,6 +122,7 @@ def test_storage_cap_keeps_first_points_and_the_last():
         (dict(X=np.eye(3, 2)[None].repeat(2, 0), d=np.zeros((2, 3)), objective="x"), "objective"),
         (dict(X=np.eye(3, 2)[None].repeat(2, 0), d=np.zeros((2, 3)), devices="gpu"), "devices"),
         (dict(X=np.eye(3, 2)[None].repeat(2, 0), d=np.zeros((2, 3)), start=np.zeros(3)), "start"),
+        (dict(X=np.eye(3, 2)[None].repeat(2, 0), d=np.zeros((2, 3)), lanes=0), "lanes"),
     ],
 )
 def test_bad_batches_raise_value_error(kwargs, name):
