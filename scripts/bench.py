@@ -963,8 +963,9 @@ def main(argv=None) -> int:
             )
         )
         _say(
-            "  A vmapped while_loop runs every lane until the slowest path is done: warm time "
-            "follows 'steps max', not the median."
+            "  track_many runs a pool of vmapped lanes (default 256) and refills a lane when its "
+            "path ends, so the\n  work follows the sum of the paths' steps, not B × 'steps max'; "
+            "'100×100' = 100 separate calls of 100."
         )
 
     # ---- scaling with s and L
