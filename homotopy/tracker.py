@@ -207,6 +207,8 @@ class _Newton(NamedTuple):
     jacobians: Array
     contraction: Array  # the largest ‖Δu_{k+1}‖/‖Δu_k‖ seen
     first_step: Array  # ‖Δu_0‖
+    J_last: Array  # the last Jacobian evaluated (at u − Δu_last)
+    last_step: Array  # ‖Δu_last‖: how far u is from where J_last was evaluated
 
 
 def _newton(H, Jf, u_p, row, opts: TrackerOptions, J_chord=None, active=True) -> _Newton:
@@ -219,16 +221,17 @@ def _newton(H, Jf, u_p, row, opts: TrackerOptions, J_chord=None, active=True) ->
     max_it = opts.max_newton * (2 if chord else 1)
 
     def cond(c):
-        u, k, prev, theta, first, done, fail, nj = c
+        u, k, prev, theta, first, done, fail, nj, J_last = c
         return (k < max_it) & ~done & ~fail
 
     def body(c):
-        u, k, prev, theta, first, done, fail, nj = c
+        u, k, prev, theta, first, done, fail, nj, J_last = c
         F = jnp.concatenate([H(u), jnp.reshape(row @ (u - u_p), (1,))])
         if chord:
             lu = lu_chord
         else:
-            lu = _bordered_lu(Jf(u), row)
+            J_last = Jf(u)
+            lu = _bordered_lu(J_last, row)
             nj = nj + 1
         du = -jsl.lu_solve(lu, F)
         u_new = u + du
@@ -248,16 +251,18 @@ def _newton(H, Jf, u_p, row, opts: TrackerOptions, J_chord=None, active=True) ->
             done,
             fail,
             nj,
+            J_last,
         )
 
     zero = jnp.zeros((), u_p.dtype)
     # a prediction that already solves H (an exact start) needs no Jacobian at all
     exact = (jnp.linalg.norm(H(u_p)) <= 1e-2 * opts.tol) | ~jnp.asarray(active)
-    init = (u_p, jnp.int32(0), zero, zero, zero, exact, jnp.bool_(False), jnp.int32(0))
-    u, k, _, theta, first, done, fail, nj = jax.lax.while_loop(cond, body, init)
+    J0 = jnp.zeros((u_p.shape[0] - 1, u_p.shape[0]), u_p.dtype)
+    init = (u_p, jnp.int32(0), zero, zero, zero, exact, jnp.bool_(False), jnp.int32(0), J0)
+    u, k, last, theta, first, done, fail, nj, J_last = jax.lax.while_loop(cond, body, init)
     Hn = jnp.linalg.norm(H(u))
     ok = done & ~fail & (Hn <= opts.tol) & jnp.all(jnp.isfinite(u))
-    return _Newton(u, ok, k, nj, theta, first)
+    return _Newton(u, ok, k, nj, theta, first, J_last, last)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -457,7 +462,10 @@ def _machine(problem: Any, lam_end: Array, opts: TrackerOptions) -> _Machine:
         running = st.status == _RUNNING
         nw = _newton(H, Jf, u_p, row, opts, J_chord=st.J if chord else None, active=running)
         u_c = nw.u
-        J_c = Jf(u_c)
+        # Newton's last Jacobian was taken within its last (converged, tiny) update of u_c:
+        # good for the tangent, and one Jacobian per step saved
+        reuse = (nw.jacobians > 0) & (nw.last_step <= 1e-6 * scale)
+        J_c = jax.lax.cond(reuse, lambda: nw.J_last, lambda: Jf(u_c))
         t_c, sign_c, logdet_c = _tangent(J_c, t)
         t_c = orient(t_c, dirn)
         alpha = jnp.arccos(jnp.clip(t @ t_c, -1.0, 1.0))
@@ -565,7 +573,7 @@ def _machine(problem: Any, lam_end: Array, opts: TrackerOptions) -> _Machine:
             steps=steps,
             rejected=st.rejected + ~ok,
             newton=st.newton + nw.iterations,
-            jacobians=st.jacobians + nw.jacobians + 1 + extra_j,
+            jacobians=st.jacobians + nw.jacobians + (~reuse).astype(jnp.int32) + extra_j,
             attempts=st.attempts + 1,
             n_points=st.n_points + ok,
             U=put_row(st.U, u_c),

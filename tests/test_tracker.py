@@ -146,8 +146,9 @@ def test_natural_parameter_mode_fails_at_the_fold(fold_path):
     assert np.all(np.diff(nat.lam) > 0)  # monotone in λ: no jump to another branch
     assert nat.lam[-1] <= upper_fold + 1e-12
     assert upper_fold - nat.lam[-1] < 1e-6
-    # it stayed on the lower branch: its points agree with the arclength path's first crossing
-    for lam in nat.lam[1:-1:5]:
+    # It stayed on the lower branch: its points agree with the arclength path's first crossing.
+    # (Within ~1e-6 of the fold H_w is nearly singular, and ‖H‖ ≤ tol allows w errors ~1e-7.)
+    for lam in nat.lam[nat.lam < upper_fold - 1e-3][1::3]:
         np.testing.assert_allclose(
             h.Path.at(fold_path, lam)[0], nat.w[nat.lam == lam][0], atol=1e-9
         )
