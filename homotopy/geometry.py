@@ -42,6 +42,7 @@ import jax.scipy.linalg as jsl
 import numpy as np
 from scipy import optimize
 
+from ._checks import check_lam
 from .problems import NaturalHomotopy
 
 
@@ -229,16 +230,6 @@ def _check_w(problem: NaturalHomotopy, w: Any) -> Array:
     return jnp.asarray(arr)
 
 
-def _check_lam(lam: Any) -> float:
-    try:
-        value = float(lam)
-    except (TypeError, ValueError):
-        raise ValueError(f"lam: expected a float in [0, 1], got {lam!r}") from None
-    if not (0.0 <= value <= 1.0):
-        raise ValueError(f"lam: expected a float in [0, 1], got {value}")
-    return value
-
-
 def _check_vector(name: str, v: Any, size: int) -> Array:
     try:
         arr = np.asarray(v, dtype=np.float64).reshape(-1)
@@ -253,7 +244,7 @@ def _check_vector(name: str, v: Any, size: int) -> Array:
 
 def _args(problem: Any, w: Any, lam: Any) -> tuple[NaturalHomotopy, Array, float]:
     problem = _check_problem(problem)
-    return problem, _check_w(problem, w), _check_lam(lam)
+    return problem, _check_w(problem, w), check_lam(lam)
 
 
 # ----------------------------------------------------------------------------- generic cores
@@ -865,7 +856,7 @@ def max_curvature_over(
     A lower bound on the true maximum (a local search), exact at each point it evaluates.
     """
     problem = _check_problem(problem)
-    lam = _check_lam(lam)
+    lam = check_lam(lam)
     lo, hi, seeds = _region(problem, region, n_grid)
     nu = problem.n_unknowns
     frames = _frames_jit(problem, jnp.asarray(seeds), lam)
@@ -956,7 +947,7 @@ def in_uniqueness_tube(
     given (a float ρ or a `RegionCurvature`) to skip recomputing k_max.
     """
     problem = _check_problem(problem)
-    lam = _check_lam(lam)
+    lam = check_lam(lam)
     Lm = problem.n_patterns * problem.n_outputs
     tgt = np.asarray(_check_vector("target", target, Lm))
     is_box = isinstance(region, Box) or (

@@ -30,6 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._checks import check_lam
 from .activations import Activation, get_activation
 
 
@@ -68,16 +69,6 @@ def _as_real(name: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name}: must be finite, got {arr.tolist()}")
     return arr
-
-
-def _check_lam(lam: Any) -> float:
-    try:
-        value = float(lam)
-    except (TypeError, ValueError):
-        raise ValueError(f"lam: expected a float in [0, 1], got {lam!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"lam: expected a float in [0, 1], got {value}")
-    return value
 
 
 def _check_points(name: str, x: Any) -> Array:
@@ -206,7 +197,7 @@ class Layer:
         is injective iff W is (onto R² for λ < 1, onto the image for λ = 1; the inverse is
         continuous, see `inverse`). A singular W glues each line ``x + R·ker W`` to one point.
         """
-        _check_lam(lam)
+        check_lam(lam)
         return not self.is_singular
 
     # -- the map and its derivative
@@ -218,20 +209,20 @@ class Layer:
 
     def __call__(self, x: Array, lam: float) -> Array:
         """σ_λ(x Wᵀ + b), shape of `x`."""
-        lam = _check_lam(lam)
+        lam = check_lam(lam)
         return self.activation.blend(self.preactivation(x), lam)
 
     def jacobian(self, x: Array, lam: float) -> Array:
         """d/dx σ_λ(Wx + b) = diag(σ_λ'(Wx + b)) W, shape ``(N, 2, 2)``; ``[n, i, j] = ∂y_i/∂x_j``
         at point n."""
-        lam = _check_lam(lam)
+        lam = check_lam(lam)
         d1 = self.activation.blend_d1(self.preactivation(x), lam)
         return d1[..., :, None] * jnp.asarray(self.W)
 
     def det_jacobian(self, x: Array, lam: float) -> Array:
         """det J = σ_λ'(z₁)·σ_λ'(z₂)·det W, shape ``(N,)``: of the sign of det W, zero iff W is
         singular (σ_λ' > 0)."""
-        lam = _check_lam(lam)
+        lam = check_lam(lam)
         d1 = self.activation.blend_d1(self.preactivation(x), lam)
         return d1[..., 0] * d1[..., 1] * self.det
 
@@ -245,7 +236,7 @@ class Layer:
         **Raises:** `ValueError` naming `W` when W is singular (there is no inverse), or `y`
         for points outside the layer's image (at λ = 1: outside the range of σ, e.g. (−1, 1)²).
         """
-        lam = _check_lam(lam)
+        lam = check_lam(lam)
         if self.is_singular:
             raise ValueError(
                 f"W: singular (det W = {self.det:.3g}, rank {self.rank}); the layer is not "

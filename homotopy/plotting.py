@@ -33,6 +33,7 @@ from matplotlib.patches import Patch
 from mpl_toolkits.mplot3d import Axes3D  # noqa: F401  (registers the "3d" projection)
 
 from . import geometry
+from ._checks import check_lam
 from ._io import atomic_path
 from .layer_plots import (  # Colah-style pictures of a layer, re-exported here
     homeomorphism_comparison as homeomorphism_comparison,
@@ -73,16 +74,6 @@ def _check_surface_problem(problem: Any) -> NaturalHomotopy:
             f"(a surface in R³), got L = {L}, s = {s}, m = {m}"
         )
     return problem
-
-
-def _check_lam(name: str, lam: Any) -> float:
-    try:
-        value = float(lam)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name}: expected a float in [0, 1], got {lam!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"{name}: expected a float in [0, 1], got {value}")
-    return value
 
 
 def _check_path(path: Any, n: int) -> Any:
@@ -166,7 +157,7 @@ def surface_fields(problem: NaturalHomotopy, lam: float, W: Any) -> dict[str, np
     ``kappa`` ``(N, 2)`` (ascending).
     """
     problem = _check_surface_problem(problem)
-    lam = _check_lam("lam", lam)
+    lam = check_lam(lam)
     W = np.asarray(W, dtype=np.float64)
     if W.ndim != 2 or W.shape[1] != 2:
         raise ValueError(f"W: expected weights of shape (N, 2), got {W.shape}")
@@ -305,7 +296,7 @@ def data_manifold(
     problem = _check_surface_problem(problem)
     if isinstance(lams, int | float | np.floating):
         lams = (lams,)
-    lams = [_check_lam("lams", lam) for lam in lams]
+    lams = [check_lam(lam, "lams") for lam in lams]
     if not lams:
         raise ValueError("lams: expected at least one λ")
     n = _check_n(n)
@@ -753,7 +744,7 @@ def several_projections(
     path does not reach it.
     """
     problem = _check_surface_problem(problem)
-    lam = _check_lam("lam", lam)
+    lam = check_lam(lam)
     n = _check_n(n)
     if path is None:
         from .tracker import track
