@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 
 def check_lam(lam: Any, name: str = "lam") -> float:
     """λ as a float in [0, 1], or a ValueError naming `name`."""
@@ -14,3 +16,18 @@ def check_lam(lam: Any, name: str = "lam") -> float:
     if not 0.0 <= value <= 1.0:
         raise ValueError(f"{name}: expected a float in [0, 1], got {value}")
     return value
+
+
+def check_array(name: str, a: Any, ndim: tuple[int, ...] | None = None) -> np.ndarray:
+    """`a` as a finite float64 numpy array (of one of the dimensions `ndim`, if given),
+    or a ValueError naming `name`."""
+    try:
+        arr = np.asarray(a, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name}: not a real numeric array ({err})") from None
+    if ndim is not None and arr.ndim not in ndim:
+        want = " or ".join(f"{n}-D" for n in ndim)
+        raise ValueError(f"{name}: expected a {want} array, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name}: contains NaN or infinite entries")
+    return arr

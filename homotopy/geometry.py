@@ -42,7 +42,7 @@ import jax.scipy.linalg as jsl
 import numpy as np
 from scipy import optimize
 
-from ._checks import check_lam
+from ._checks import check_array, check_lam
 from .problems import NaturalHomotopy
 
 
@@ -219,14 +219,9 @@ def _check_problem(problem: Any) -> NaturalHomotopy:
 
 
 def _check_w(problem: NaturalHomotopy, w: Any) -> Array:
-    try:
-        arr = np.asarray(w, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"w: not a real numeric array ({err})") from None
+    arr = check_array("w", w)
     if arr.shape != (problem.n_unknowns,):
         raise ValueError(f"w: expected shape ({problem.n_unknowns},), got {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError("w: contains NaN or infinite entries")
     return jnp.asarray(arr)
 
 

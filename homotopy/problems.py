@@ -15,25 +15,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._checks import check_array as _check_matrix
 from .activations import Activation, get_activation
 from .network import SingleLayerPerceptron, augment
 
 
 Array = jax.Array
 OBJECTIVES = ("least_squares", "interpolation")
-
-
-def _check_matrix(name: str, a: Any, ndim: tuple[int, ...]) -> np.ndarray:
-    try:
-        arr = np.asarray(a, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{name}: not a real numeric array ({err})") from None
-    if arr.ndim not in ndim:
-        want = " or ".join(f"{n}-D" for n in ndim)
-        raise ValueError(f"{name}: expected a {want} array, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name}: contains NaN or infinite entries")
-    return arr
 
 
 class NaturalHomotopy:

@@ -206,7 +206,6 @@ class _Newton(NamedTuple):
     iterations: Array
     jacobians: Array
     contraction: Array  # the largest ‖Δu_{k+1}‖/‖Δu_k‖ seen
-    first_step: Array  # ‖Δu_0‖
     J_last: Array  # the last Jacobian evaluated (at u − Δu_last)
     last_step: Array  # ‖Δu_last‖: how far u is from where J_last was evaluated
 
@@ -221,11 +220,11 @@ def _newton(H, Jf, u_p, row, opts: TrackerOptions, J_chord=None, active=True) ->
     max_it = opts.max_newton * (2 if chord else 1)
 
     def cond(c):
-        u, k, prev, theta, first, done, fail, nj, J_last = c
+        u, k, prev, theta, done, fail, nj, J_last = c
         return (k < max_it) & ~done & ~fail
 
     def body(c):
-        u, k, prev, theta, first, done, fail, nj, J_last = c
+        u, k, prev, theta, done, fail, nj, J_last = c
         F = jnp.concatenate([H(u), jnp.reshape(row @ (u - u_p), (1,))])
         if chord:
             lu = lu_chord
@@ -247,7 +246,6 @@ def _newton(H, Jf, u_p, row, opts: TrackerOptions, J_chord=None, active=True) ->
             k + 1,
             nrm,
             jnp.maximum(theta, th),
-            jnp.where(k == 0, nrm, first),
             done,
             fail,
             nj,
@@ -258,11 +256,11 @@ def _newton(H, Jf, u_p, row, opts: TrackerOptions, J_chord=None, active=True) ->
     # a prediction that already solves H (an exact start) needs no Jacobian at all
     exact = (jnp.linalg.norm(H(u_p)) <= 1e-2 * opts.tol) | ~jnp.asarray(active)
     J0 = jnp.zeros((u_p.shape[0] - 1, u_p.shape[0]), u_p.dtype)
-    init = (u_p, jnp.int32(0), zero, zero, zero, exact, jnp.bool_(False), jnp.int32(0), J0)
-    u, k, last, theta, first, done, fail, nj, J_last = jax.lax.while_loop(cond, body, init)
+    init = (u_p, jnp.int32(0), zero, zero, exact, jnp.bool_(False), jnp.int32(0), J0)
+    u, k, last, theta, done, fail, nj, J_last = jax.lax.while_loop(cond, body, init)
     Hn = jnp.linalg.norm(H(u))
     ok = done & ~fail & (Hn <= opts.tol) & jnp.all(jnp.isfinite(u))
-    return _Newton(u, ok, k, nj, theta, first, J_last, last)
+    return _Newton(u, ok, k, nj, theta, J_last, last)
 
 
 # ---------------------------------------------------------------------------------------------
