@@ -15,15 +15,16 @@ of the span, runs to infinite weights, leaves the span backwards, or runs out of
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
-import jax.scipy.linalg as jsl
 import numpy as np
 
+from ._linalg import Factored, factor, solve
 from .path import EVENT_KINDS, Event, Path, Status
 from .problems import jacobian_of
 
@@ -174,17 +175,9 @@ def _problem_fns(problem: Any) -> tuple[Callable, Callable]:
 # Linear algebra on the bordered matrix M = [J; cᵀ].
 
 
-def _bordered_lu(J: Array, row: Array):
-    return jsl.lu_factor(jnp.concatenate([J, row[None, :]], axis=0))
-
-
-def _lu_det(lu_piv) -> tuple[Array, Array]:
-    """(sign, log|det|) of the factored matrix."""
-    lu, piv = lu_piv
-    diag = jnp.diag(lu)
-    swaps = jnp.sum(piv != jnp.arange(piv.shape[0]))
-    sign = jnp.prod(jnp.sign(diag)) * jnp.where(swaps % 2 == 0, 1.0, -1.0)
-    return sign, jnp.sum(jnp.log(jnp.abs(diag)))
+def _bordered(J: Array, row: Array) -> Factored:
+    """The factored bordered matrix [J; rowᵀ]."""
+    return factor(jnp.concatenate([J, row[None, :]], axis=0))
 
 
 def _tangent(J: Array, t_ref: Array):
@@ -193,11 +186,9 @@ def _tangent(J: Array, t_ref: Array):
     [J; t_refᵀ] v = e_last gives J v = 0 and t_ref·v = 1 > 0, so v/‖v‖ is oriented; and
     sign det[J; tᵀ] = sign det[J; t_refᵀ] whenever t·t_ref > 0.
     """
-    lu_piv = _bordered_lu(J, t_ref)
-    e = jnp.zeros(J.shape[1], J.dtype).at[-1].set(1.0)
-    v = jsl.lu_solve(lu_piv, e)
-    sign, logdet = _lu_det(lu_piv)
-    return v / jnp.linalg.norm(v), sign, logdet
+    f = _bordered(J, t_ref)
+    v = solve(f, jnp.zeros(J.shape[1], J.dtype).at[-1].set(1.0))
+    return v / jnp.linalg.norm(v), f.sign, f.logdet
 
 
 class _Newton(NamedTuple):
@@ -216,7 +207,7 @@ def _newton(H, Jf, u_p, row, opts: TrackerOptions, J_chord=None, active=True) ->
     `active=False` (a finished path in a batch) does no iteration at all.
     """
     chord = J_chord is not None
-    lu_chord = _bordered_lu(J_chord, row) if chord else None
+    lu_chord = _bordered(J_chord, row) if chord else None
     max_it = opts.max_newton * (2 if chord else 1)
 
     def cond(c):
@@ -230,9 +221,9 @@ def _newton(H, Jf, u_p, row, opts: TrackerOptions, J_chord=None, active=True) ->
             lu = lu_chord
         else:
             J_last = Jf(u)
-            lu = _bordered_lu(J_last, row)
+            lu = _bordered(J_last, row)
             nj = nj + 1
-        du = -jsl.lu_solve(lu, F)
+        du = -solve(lu, F)
         u_new = u + du
         nrm = jnp.linalg.norm(du)
         th = jnp.where(k > 0, nrm / jnp.maximum(prev, 1e-300), 0.0)
@@ -752,11 +743,11 @@ def _polish_loop(H, Jf, w, lam, tol, go, H_w=None):
     instead: no Jacobian is evaluated.
     """
     u0 = jnp.concatenate([w, jnp.reshape(jnp.asarray(lam, w.dtype), (1,))])
+    fixed = None if H_w is None else factor(H_w)
 
     def body(c):
         u, k, prev, go, nj = c
-        A = Jf(u)[:, :-1] if H_w is None else H_w
-        du = -jnp.linalg.solve(A, H(u))
+        du = -solve(factor(Jf(u)[:, :-1]) if fixed is None else fixed, H(u))
         nrm = jnp.linalg.norm(du)
         better = jnp.isfinite(nrm) & (nrm < prev)
         u_new = jnp.where(better, u.at[:-1].add(du), u)
@@ -770,7 +761,7 @@ def _polish_loop(H, Jf, w, lam, tol, go, H_w=None):
 
 # LLVM's expensive passes cost ~0.5 s of every compile and buy no measurable run time on
 # these small loops (scripts/bench.py; issue 5's cold-start target).
-COMPILER_OPTIONS = {"xla_llvm_disable_expensive_passes": True}
+COMPILER_OPTIONS = {"xla_llvm_disable_expensive_passes": True, "xla_cpu_use_fusion_emitters": False}
 
 _run_jit = jax.jit(_run, static_argnames=("static", "opts"), compiler_options=COMPILER_OPTIONS)
 
@@ -778,10 +769,11 @@ _FLOAT_FIELDS = ("U", "T", "S", "EU", "ET", "ES")
 _INT_FIELDS = ("status", "n_points", "n_events", "steps", "rejected", "newton", "jacobians", "EK")
 
 
-def _run_packed(problem_dyn, static, u0, lam_end, opts: TrackerOptions):
-    """`_run` with its result packed into one float and one int array: fetching 2 arrays
-    from the device instead of 14 is most of the per-call overhead of a short path."""
-    res = _run(problem_dyn, static, u0, lam_end, opts)
+def _run_packed(problem_dyn, static, u0_lam1, opts: TrackerOptions):
+    """`_run` from (w0, λ0, λ1) in one array, with its result packed into one float and one
+    int array: fetching 2 arrays from the device instead of 14 (and putting 1, not 2) is most
+    of the per-call overhead of a short path."""
+    res = _run(problem_dyn, static, u0_lam1[:-1], u0_lam1[-1], opts)
     floats = jnp.concatenate([jnp.ravel(getattr(res, f)) for f in _FLOAT_FIELDS])
     ints = jnp.concatenate([jnp.ravel(getattr(res, f)).astype(jnp.int32) for f in _INT_FIELDS])
     return floats, ints
@@ -827,6 +819,26 @@ def correct_at(problem: Any, w: Any, lam: float, *, tol: float = 1e-12) -> np.nd
 
 # ---------------------------------------------------------------------------------------------
 # The public entry point.
+
+
+_OPTION_NAMES = frozenset(f.name for f in dataclasses.fields(TrackerOptions))
+
+
+@functools.lru_cache(maxsize=64)
+def _options_cached(items: tuple) -> TrackerOptions:
+    return TrackerOptions(**{k: v for k, _, v in items})
+
+
+def _options(options: dict) -> TrackerOptions:
+    """`TrackerOptions(**options)`, validated once per distinct set of options."""
+    unknown = options.keys() - _OPTION_NAMES
+    if unknown:
+        raise ValueError(f"options: unknown {sorted(unknown)}; see homotopy.TrackerOptions")
+    try:
+        # the type is part of the key: 1, 1.0 and True are equal but not equally valid
+        return _options_cached(tuple((k, type(v), v) for k, v in sorted(options.items())))
+    except TypeError:  # an unhashable value: validate it uncached
+        return TrackerOptions(**options)
 
 
 def _check_span(lam_span: Any) -> tuple[float, float]:
@@ -894,10 +906,7 @@ def track(
 
     **Raises:** `ValueError` for an unknown option or a bad `start`, `lam_span` or option value.
     """
-    unknown = set(options) - {f.name for f in dataclasses.fields(TrackerOptions)}
-    if unknown:
-        raise ValueError(f"options: unknown {sorted(unknown)}; see homotopy.TrackerOptions")
-    opts = TrackerOptions(**options)
+    opts = _options(options)
     lam0, lam1 = _check_span(lam_span)
     if not hasattr(problem, "H"):
         raise ValueError("problem: expected an object with a method H(w, lam)")
@@ -912,9 +921,11 @@ def track(
     if n is not None and w0.shape[0] != n:
         raise ValueError(f"start: expected {n} weights, got {w0.shape[0]}")
     dyn, static = _split_problem(problem)
-    u0 = np.append(w0, lam0)  # numpy in: jit converts without an eager JAX op
-    floats, ints = _run_packed_jit(dyn, static, u0, np.float64(lam1), opts)
-    st = _unpack(np.asarray(floats), np.asarray(ints), u0.shape[0], opts)
+    # one numpy array in, (w0, λ0, λ1): jit converts it without an eager JAX op
+    u0_lam1 = np.empty(w0.shape[0] + 2)
+    u0_lam1[:-2], u0_lam1[-2], u0_lam1[-1] = w0, lam0, lam1
+    floats, ints = _run_packed_jit(dyn, static, u0_lam1, opts)
+    st = _unpack(np.asarray(floats), np.asarray(ints), w0.shape[0] + 1, opts)
     return _to_path(st, problem, (lam0, lam1), opts)
 
 

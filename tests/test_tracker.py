@@ -144,7 +144,12 @@ def test_natural_parameter_mode_fails_at_the_fold(fold_path):
     assert "turning point" in nat.message and "arclength" in nat.message
     upper_fold = max(e.lam for e in fold_path.turning_points)
     assert np.all(np.diff(nat.lam) > 0)  # monotone in λ: no jump to another branch
-    assert nat.lam[-1] <= upper_fold + 1e-12
+    # Past the fold H(·, λ) has no root, but min‖H‖ grows only like |H_λ|·(λ − λ_fold): a point
+    # with ‖H‖ ≤ tol may lie up to ~tol/|H_λ| beyond it, and no further.
+    w_last = nat.w[-1]
+    H_lam = np.asarray(p.H_lam(w_last, nat.lam[-1]))
+    assert np.linalg.norm(p.H(w_last, nat.lam[-1])) <= 1e-10
+    assert nat.lam[-1] <= upper_fold + 1e-10 / np.linalg.norm(H_lam) + 1e-13
     assert upper_fold - nat.lam[-1] < 1e-6
     # It stayed on the lower branch: its points agree with the arclength path's first crossing.
     # (Within ~1e-6 of the fold H_w is nearly singular, and ‖H‖ ≤ tol allows w errors ~1e-7.)

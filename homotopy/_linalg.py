@@ -1,0 +1,74 @@
+"""Solves with the tracker's small square systems: factor once, then solve and read the
+determinant.
+
+Bordered systems [H_u; rowᵀ] are tiny for the problems this package is about ((s·m + 1)²
+with s·m a few to a few dozen). On a CPU, LAPACK's LU there costs more in per-call overhead
+(custom calls, a pivot-to-permutation loop, a gather, two triangular solves; and under `vmap`
+one call per matrix) than in arithmetic. Up to `SMALL` unknowns we therefore form A⁻¹ by
+Gauss-Jordan elimination with partial pivoting, unrolled at trace time, which XLA fuses into
+a few element-wise kernels and which batches as plain array arithmetic; a solve is then one
+matrix-vector product. Larger systems use LAPACK's LU.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import jax.scipy.linalg as jsl
+
+
+Array = jax.Array
+
+#: Largest order n of A solved by the unrolled Gauss-Jordan inverse (above it: LAPACK LU).
+SMALL = 12
+
+
+class Factored(NamedTuple):
+    """A factored square matrix A (a PyTree): `solve(f, b)` = A⁻¹b, `f.sign`·exp(`f.logdet`)
+    = det A."""
+
+    mat: Array  # A⁻¹ (n ≤ SMALL) or LAPACK's packed LU factors
+    piv: Array | None  # LU pivots; None for the explicit inverse
+    sign: Array  # sign of det A (0 when a pivot is exactly 0)
+    logdet: Array  # log|det A|
+
+
+def _gauss_jordan(A: Array) -> Factored:
+    """A⁻¹ with partial pivoting: at step k, swap the largest |A_ik| (i ≥ k) into row k,
+    scale that row by 1/pivot and eliminate column k from every other row of [A | I]."""
+    n = A.shape[0]
+    M = jnp.concatenate([A, jnp.eye(n, dtype=A.dtype)], axis=1)
+    rows = jnp.arange(n)
+    sign = jnp.ones((), A.dtype)
+    logdet = jnp.zeros((), A.dtype)
+    for k in range(n):
+        col = jnp.where(rows >= k, jnp.abs(M[:, k]), -1.0)
+        p = jnp.argmax(col)
+        swap = jnp.where(rows == k, p, jnp.where(rows == p, k, rows))
+        M = M[swap]
+        pivot = M[k, k]
+        sign = sign * jnp.where(p == k, 1.0, -1.0) * jnp.sign(pivot)
+        logdet = logdet + jnp.log(jnp.abs(pivot))
+        row_k = M[k] / pivot
+        M = jnp.where((rows == k)[:, None], row_k[None, :], M - M[:, k : k + 1] * row_k[None, :])
+    return Factored(M[:, n:], None, sign, logdet)
+
+
+def factor(A: Array) -> Factored:
+    """Factor the square matrix A: the explicit inverse for n ≤ `SMALL`, else LU."""
+    if A.shape[0] <= SMALL:
+        return _gauss_jordan(A)
+    lu, piv = jsl.lu_factor(A)
+    diag = jnp.diag(lu)
+    swaps = jnp.sum(piv != jnp.arange(piv.shape[0]))
+    sign = jnp.prod(jnp.sign(diag)) * jnp.where(swaps % 2 == 0, 1.0, -1.0)
+    return Factored(lu, piv, sign, jnp.sum(jnp.log(jnp.abs(diag))))
+
+
+def solve(f: Factored, b: Array) -> Array:
+    """x = A⁻¹b for a factored A."""
+    if f.piv is None:
+        return f.mat @ b
+    return jsl.lu_solve((f.mat, f.piv), b)
