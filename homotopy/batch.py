@@ -47,7 +47,7 @@ class PathBatch:
     - `lam` ``(B, N)``, `w` ``(B, N, n)``, `s` ``(B, N)``, `tangents` ``(B, N, n + 1)``.
     - `w_end` ``(B, n)``: the weights at exactly λ = lam_span[1], NaN where not SUCCESS.
     - `stats`: ``steps``, ``rejected_steps``, ``newton_iterations``, ``jacobian_evaluations``,
-      each ``(B,)``.
+      ``jvp_evaluations``, each ``(B,)``.
     - `problem(i)`, `path(i)` (also ``batch[i]``): the i-th problem and its full `Path`, with
       events and message.
     """
@@ -370,6 +370,7 @@ def _batch_from(
             rejected_steps=np.asarray(res.rejected),
             newton_iterations=np.asarray(res.newton),
             jacobian_evaluations=np.asarray(res.jacobians),
+            jvp_evaluations=np.asarray(res.jvps),
         ),
         lam_span=tuple(lam_span),
         _result=res,

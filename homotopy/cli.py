@@ -344,7 +344,8 @@ def summary(name: str, problem, path) -> str:
     st = path.stats
     lines.append(
         f"  steps    {st['steps']} accepted, {st['rejected_steps']} rejected, "
-        f"{st['newton_iterations']} Newton iterations, {st['jacobian_evaluations']} Jacobians"
+        f"{st['newton_iterations']} Newton iterations, {st['jacobian_evaluations']} Jacobians, "
+        f"{st['jvp_evaluations']} Jacobian-vector products"
     )
     if not path.events:
         lines.append("  events   none")

@@ -68,7 +68,8 @@ class Path:
     unit tangents (dw/ds, dλ/ds). `w_end` is the solution at exactly the end of the span
     when `status` is SUCCESS, else ``None``; `direction` is w/‖w‖ at the last point when
     the weights DIVERGED, else ``None``. `stats` counts ``steps`` (accepted),
-    ``rejected_steps``, ``newton_iterations`` and ``jacobian_evaluations``.
+    ``rejected_steps``, ``newton_iterations``, ``jacobian_evaluations`` (of [H_w | H_λ])
+    and ``jvp_evaluations`` (Jacobian-vector products, about the cost of one H each).
     `problem` is kept (not saved) so that `at` can correct points.
     """
 

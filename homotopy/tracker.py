@@ -45,8 +45,12 @@ class TrackerOptions:
     - `predictor`: ``"euler"`` (tangent), ``"hermite"`` (cubic Hermite extrapolation through
       the last two points and tangents, no extra Jacobians; the default) or ``"rk4"``
       (Runge-Kutta on the tangent field, three extra Jacobians per step).
-    - `corrector`: ``"newton"`` (a new Jacobian each iteration) or ``"chord"`` (the Jacobian
-      of the last accepted point, one Jacobian per step).
+    - `corrector`: ``"simplified"`` (the default: one Jacobian per step, taken at the
+      predicted point and kept for every Newton iteration; the new tangent is refined from it
+      by Jacobian-vector products to relative accuracy 1e-13), ``"newton"`` (a new Jacobian
+      each iteration; the last one is reused for the tangent when it was taken within 1e-6
+      of the solution) or ``"chord"`` (the Jacobian of the last accepted point, one Jacobian
+      per step, but a contraction that grows with the step, so smaller steps).
     - `tol`: every accepted point has ‖H(u)‖₂ ≤ `tol`.
     - `step_tol`: Newton stops when its estimated remaining error is ≤ `step_tol`·(1 + ‖u‖).
     - `max_steps`: accepted steps; attempts (accepted + rejected) are capped at
@@ -75,7 +79,7 @@ class TrackerOptions:
 
     method: str = "arclength"
     predictor: str = "hermite"
-    corrector: str = "newton"
+    corrector: str = "simplified"
     tol: float = 1e-10
     step_tol: float = 1e-11
     max_steps: int = 2000
@@ -104,8 +108,10 @@ class TrackerOptions:
             raise ValueError(
                 f"predictor: expected one of {tuple(_PREDICTORS)}, got {self.predictor!r}"
             )
-        if self.corrector not in ("newton", "chord"):
-            raise ValueError(f"corrector: expected 'newton' or 'chord', got {self.corrector!r}")
+        if self.corrector not in ("simplified", "newton", "chord"):
+            raise ValueError(
+                f"corrector: expected 'simplified', 'newton' or 'chord', got {self.corrector!r}"
+            )
         for name in ("max_steps", "max_events", "max_newton", "max_points"):
             v = getattr(self, name)
             if name == "max_points" and v is None:
@@ -191,6 +197,47 @@ def _tangent(J: Array, t_ref: Array):
     return v / jnp.linalg.norm(v), f.sign, f.logdet
 
 
+_TANGENT_TOL = 1e-13  # relative accuracy of a tangent refined by JVPs
+_TANGENT_ITERATIONS = 4  # JVPs before the refinement gives up for a new Jacobian
+_TANGENT_RATE = 0.1  # ... or as soon as it contracts by less than this
+_REFRESH = 0.1  # simplified Newton takes a new Jacobian after contracting by less than this
+
+
+def _refined_tangent(H, u: Array, f: Factored, max_it: int):
+    """Unit kernel vector t of H_u(u), oriented by t_ref, from f = the factored [J; t_refᵀ] of
+    a nearby J ≈ H_u(u) (simplified Newton's Jacobian, taken at the prediction).
+
+    v₀ = f⁻¹e_last is the kernel vector of J; the iteration v ← v − f⁻¹[H_u(u)·v; 0] (its
+    fixed point solves [H_u(u); t_refᵀ] v = e_last) converges at the rate ‖f⁻¹(H_u(u) − J)‖,
+    i.e. linearly in the distance from J's point to u. H_u(u)·v is a Jacobian-vector product
+    (forward-mode AD of H, about the cost of one H): no Jacobian at u is formed.
+    Returns (t, JVPs used, converged); also (sign, log|det|) of f stand for [H_u(u); tᵀ].
+    """
+    n1 = u.shape[0]
+    v0 = solve(f, jnp.zeros(n1, u.dtype).at[-1].set(1.0))
+
+    def cond(c):
+        v, k, prev, done, slow = c
+        return ~done & ~slow & (k < max_it)
+
+    def body(c):
+        v, k, prev, _, _ = c
+        r = jax.jvp(H, (u,), (v,))[1]
+        dv = solve(f, jnp.concatenate([r, jnp.zeros(1, u.dtype)]))
+        v = v - dv
+        nrm, vn = jnp.linalg.norm(dv), jnp.linalg.norm(v)
+        # remaining error ≈ rate·‖Δv‖; the rate is ‖Δv₁‖/‖v‖ a priori, then ‖Δv_k‖/‖Δv_{k−1}‖
+        rate = jnp.where(k > 0, nrm / jnp.maximum(prev, 1e-300), nrm / vn)
+        # a small rate also certifies sign det[H_u(u); tᵀ] = sign det f (their ratio is
+        # det(I + f⁻¹ΔJ) with ‖f⁻¹ΔJ‖ ≈ rate); a large one gives up
+        slow = ~(rate <= _TANGENT_RATE) | ~jnp.isfinite(nrm)
+        return v, k + 1, nrm, ~slow & (rate * nrm <= _TANGENT_TOL * vn), slow
+
+    init = (v0, jnp.int32(0), jnp.zeros((), u.dtype), jnp.bool_(False), jnp.bool_(False))
+    v, k, _, done, _ = jax.lax.while_loop(cond, body, init)
+    return v / jnp.linalg.norm(v), k, done
+
+
 class _Newton(NamedTuple):
     u: Array
     converged: Array
@@ -201,54 +248,71 @@ class _Newton(NamedTuple):
     last_step: Array  # ‖Δu_last‖: how far u is from where J_last was evaluated
 
 
-def _newton(H, Jf, u_p, row, opts: TrackerOptions, J_chord=None, active=True) -> _Newton:
-    """Newton (or chord) on {H(u) = 0, row·(u − u_p) = 0} from u_p.
+def _newton(
+    H,
+    Jf,
+    u_p,
+    row,
+    opts: TrackerOptions,
+    fixed: tuple[Array, Factored] | None = None,
+    refresh: float | None = None,
+    active=True,
+) -> _Newton:
+    """Newton on {H(u) = 0, row·(u − u_p) = 0} from u_p.
 
-    `active=False` (a finished path in a batch) does no iteration at all.
+    With `fixed` = (J, factored [J; rowᵀ]) for some J near the solution: simplified Newton,
+    every iteration solves with that matrix; with `refresh`, an iteration that contracted by
+    less than that factor (θ > `refresh`) has the next one take a new Jacobian (full Newton
+    from there on). `active=False` (a finished path in a batch) does no iteration at all.
     """
-    chord = J_chord is not None
-    lu_chord = _bordered(J_chord, row) if chord else None
+    chord = fixed is not None
     max_it = opts.max_newton * (2 if chord else 1)
+    # a linearly converging iteration stops near its estimate of the remaining error, Newton's
+    # far below it (the error squares): aim 100× lower, so both end at round-off level
+    tol_factor = 1e-2 if chord else 1.0
 
     def cond(c):
-        u, k, prev, theta, done, fail, nj, J_last = c
+        u, k, prev, theta, th, done, fail, nj, J_last, lu = c
         return (k < max_it) & ~done & ~fail
 
     def body(c):
-        u, k, prev, theta, done, fail, nj, J_last = c
+        u, k, prev, theta, th, done, fail, nj, J_last, lu = c
         F = jnp.concatenate([H(u), jnp.reshape(row @ (u - u_p), (1,))])
-        if chord:
-            lu = lu_chord
-        else:
+        if not chord:
             J_last = Jf(u)
-            lu = _bordered(J_last, row)
+            fac = _bordered(J_last, row)
             nj = nj + 1
-        du = -solve(lu, F)
+        else:
+            if refresh is not None:
+                slow = th > refresh
+
+                def fresh():
+                    J = Jf(u)
+                    return J, _bordered(J, row)
+
+                J_last, lu = jax.lax.cond(slow, fresh, lambda: (J_last, lu))
+                nj = nj + slow
+            fac = lu
+        du = -solve(fac, F)
         u_new = u + du
         nrm = jnp.linalg.norm(du)
         th = jnp.where(k > 0, nrm / jnp.maximum(prev, 1e-300), 0.0)
         # a-posteriori estimate of the remaining error: θ/(1 − θ)·‖Δu‖ (Deuflhard)
         rest = jnp.where(k > 0, th / jnp.maximum(1.0 - th, 1e-3) * nrm, nrm)
-        scale = opts.step_tol * (1.0 + jnp.linalg.norm(u_new))
+        scale = tol_factor * opts.step_tol * (1.0 + jnp.linalg.norm(u_new))
         done = (nrm <= scale) | ((k > 0) & (rest <= scale) & (th < 1.0))
         fail = ~jnp.all(jnp.isfinite(u_new)) | ((k > 0) & (th >= 1.0))
-        return (
-            u_new,
-            k + 1,
-            nrm,
-            jnp.maximum(theta, th),
-            done,
-            fail,
-            nj,
-            J_last,
-        )
+        return (u_new, k + 1, nrm, jnp.maximum(theta, th), th, done, fail, nj, J_last, lu)
 
     zero = jnp.zeros((), u_p.dtype)
     # a prediction that already solves H (an exact start) needs no Jacobian at all
     exact = (jnp.linalg.norm(H(u_p)) <= 1e-2 * opts.tol) | ~jnp.asarray(active)
-    J0 = jnp.zeros((u_p.shape[0] - 1, u_p.shape[0]), u_p.dtype)
-    init = (u_p, jnp.int32(0), zero, zero, exact, jnp.bool_(False), jnp.int32(0), J0)
-    u, k, last, theta, done, fail, nj, J_last = jax.lax.while_loop(cond, body, init)
+    if chord:
+        J0, lu0 = fixed
+    else:  # Newton factors its own matrix each iteration: nothing to carry
+        J0, lu0 = jnp.zeros((u_p.shape[0] - 1, u_p.shape[0]), u_p.dtype), None
+    init = (u_p, jnp.int32(0), zero, zero, zero, exact, jnp.bool_(False), jnp.int32(0), J0, lu0)
+    u, k, last, theta, _, done, fail, nj, J_last, _ = jax.lax.while_loop(cond, body, init)
     Hn = jnp.linalg.norm(H(u))
     ok = done & ~fail & (Hn <= opts.tol) & jnp.all(jnp.isfinite(u))
     return _Newton(u, ok, k, nj, theta, J_last, last)
@@ -274,6 +338,7 @@ class _State(NamedTuple):
     rejected: Array
     newton: Array
     jacobians: Array
+    jvps: Array
     attempts: Array
     n_points: Array
     U: Array
@@ -316,6 +381,7 @@ class _Result(NamedTuple):
     rejected: Array
     newton: Array
     jacobians: Array
+    jvps: Array
 
 
 class _Machine(NamedTuple):
@@ -332,6 +398,7 @@ def _machine(problem: Any, lam_end: Array, opts: TrackerOptions) -> _Machine:
     natural = opts.method == "natural"
     order = _PREDICTORS[opts.predictor]
     chord = opts.corrector == "chord"
+    simplified = opts.corrector == "simplified"
     N = opts.max_steps + 1 if opts.max_points is None else min(opts.max_points, opts.max_steps + 1)
     E = opts.max_events
 
@@ -388,6 +455,7 @@ def _machine(problem: Any, lam_end: Array, opts: TrackerOptions) -> _Machine:
             rejected=jnp.int32(0),
             newton=start.iterations,
             jacobians=start.jacobians + 1,
+            jvps=jnp.int32(0),
             attempts=jnp.int32(0),
             n_points=jnp.int32(1),
             U=nanbuf.at[0].set(u_start),
@@ -449,13 +517,41 @@ def _machine(problem: Any, lam_end: Array, opts: TrackerOptions) -> _Machine:
         fix_lam = cross | natural
         row = jnp.where(fix_lam, e_lam, t)
         running = st.status == _RUNNING
-        nw = _newton(H, Jf, u_p, row, opts, J_chord=st.J if chord else None, active=running)
-        u_c = nw.u
-        # Newton's last Jacobian was taken within its last (converged, tiny) update of u_c:
-        # good for the tangent, and one Jacobian per step saved
-        reuse = (nw.jacobians > 0) & (nw.last_step <= 1e-6 * scale)
-        J_c = jax.lax.cond(reuse, lambda: nw.J_last, lambda: Jf(u_c))
-        t_c, sign_c, logdet_c = _tangent(J_c, t)
+        jvps = jnp.int32(0)
+        if simplified:
+            # one Jacobian, at the prediction: Newton's matrix for every iteration, and (with
+            # the old tangent as border) the matrix that refines the new tangent by JVPs
+            J_c = Jf(u_p)
+            f_t = _bordered(J_c, t)
+            f_n = (
+                _bordered(J_c, e_lam)
+                if natural
+                else jax.lax.cond(cross, lambda: _bordered(J_c, e_lam), lambda: f_t)
+            )
+            nw = _newton(H, Jf, u_p, row, opts, fixed=(J_c, f_n), refresh=_REFRESH, active=running)
+            u_c = nw.u
+            t_c, jvps, refined = _refined_tangent(H, u_c, f_t, _TANGENT_ITERATIONS)
+
+            # the Jacobian moved too fast for the refinement (e.g. a saturating network): take
+            # the tangent, and the determinant's sign, from a new one at u_c
+            def exact():
+                J = Jf(u_c)
+                return (J, *_tangent(J, t))
+
+            J_c, t_c, sign_c, logdet_c = jax.lax.cond(
+                refined, lambda: (J_c, t_c, f_t.sign, f_t.logdet), exact
+            )
+            new_j = 1 + nw.jacobians + (~refined).astype(jnp.int32)
+        else:
+            fixed = (st.J, _bordered(st.J, row)) if chord else None
+            nw = _newton(H, Jf, u_p, row, opts, fixed=fixed, active=running)
+            u_c = nw.u
+            # Newton's last Jacobian was taken within its last (converged, tiny) update of
+            # u_c: good for the tangent, and one Jacobian per step saved
+            reuse = (nw.jacobians > 0) & (nw.last_step <= 1e-6 * scale)
+            J_c = jax.lax.cond(reuse, lambda: nw.J_last, lambda: Jf(u_c))
+            t_c, sign_c, logdet_c = _tangent(J_c, t)
+            new_j = nw.jacobians + (~reuse).astype(jnp.int32)
         t_c = orient(t_c, dirn)
         alpha = jnp.arccos(jnp.clip(t @ t_c, -1.0, 1.0))
         delta = jnp.linalg.norm(u_c - u_p) / scale
@@ -562,7 +658,8 @@ def _machine(problem: Any, lam_end: Array, opts: TrackerOptions) -> _Machine:
             steps=steps,
             rejected=st.rejected + ~ok,
             newton=st.newton + nw.iterations,
-            jacobians=st.jacobians + nw.jacobians + (~reuse).astype(jnp.int32) + extra_j,
+            jacobians=st.jacobians + new_j + extra_j,
+            jvps=st.jvps + jvps,
             attempts=st.attempts + 1,
             n_points=st.n_points + ok,
             U=put_row(st.U, u_c),
@@ -626,6 +723,7 @@ def _machine(problem: Any, lam_end: Array, opts: TrackerOptions) -> _Machine:
             rejected=st.rejected,
             newton=st.newton,
             jacobians=st.jacobians + nj + polish_j,
+            jvps=st.jvps,
         )
 
     return _Machine(init, step, finish)
@@ -766,7 +864,17 @@ COMPILER_OPTIONS = {"xla_llvm_disable_expensive_passes": True, "xla_cpu_use_fusi
 _run_jit = jax.jit(_run, static_argnames=("static", "opts"), compiler_options=COMPILER_OPTIONS)
 
 _FLOAT_FIELDS = ("U", "T", "S", "EU", "ET", "ES")
-_INT_FIELDS = ("status", "n_points", "n_events", "steps", "rejected", "newton", "jacobians", "EK")
+_INT_FIELDS = (
+    "status",
+    "n_points",
+    "n_events",
+    "steps",
+    "rejected",
+    "newton",
+    "jacobians",
+    "jvps",
+    "EK",
+)
 
 
 def _run_packed(problem_dyn, static, u0_lam1, opts: TrackerOptions):
@@ -940,6 +1048,7 @@ def _to_path(st: _Result, problem: Any, lam_span, opts: TrackerOptions) -> Path:
         rejected_steps=int(st.rejected),
         newton_iterations=int(st.newton),
         jacobian_evaluations=int(st.jacobians),
+        jvp_evaluations=int(st.jvps),
     )
     w_last = U[-1, :-1]
     direction = w_last / np.linalg.norm(w_last) if status is Status.DIVERGED else None

@@ -14,12 +14,25 @@ from homotopy import datasets
 
 
 def _assert_same(p: h.Path, q: h.Path) -> None:
-    """Equal up to round-off: XLA vectorises the batched linear algebra differently."""
+    """The same path: status, step counts, events and endpoint, and every point of q on p's
+    curve (near p's point of the same index).
+
+    Points are compared as points *of the curve*: XLA vectorises the batched arithmetic
+    differently, and on long steps the Hermite predictor, extrapolating by a few times the
+    last step, amplifies those last-digit differences into a shift *along* the curve (both
+    points still solve H = 0 to 1e-13). So a point of q that is not within 1e-10 of p's must
+    be a solution of p at its own λ, i.e. within 1e-9 of a crossing that `p.at` finds.
+    """
     assert p.status is q.status
     assert p.stats["steps"] == q.stats["steps"]
     assert p.stats["rejected_steps"] == q.stats["rejected_steps"]
-    np.testing.assert_allclose(q.lam, p.lam, rtol=0, atol=1e-10)
-    np.testing.assert_allclose(q.w, p.w, rtol=1e-10, atol=1e-10)
+    assert q.lam.shape == p.lam.shape
+    far = np.abs(q.w - p.w).max(axis=1) > 1e-10 * (1 + np.abs(p.w).max(axis=1))
+    far |= np.abs(q.lam - p.lam) > 1e-10
+    assert np.abs(q.lam - p.lam).max() < 1e-5  # a shift along the curve, not another point
+    for k in np.flatnonzero(far):
+        crossings = p.at(q.lam[k])
+        assert np.min(np.abs(crossings - q.w[k]).max(axis=1)) <= 1e-9
     assert [e.kind for e in q.events] == [e.kind for e in p.events]
     np.testing.assert_allclose([e.lam for e in q.events], [e.lam for e in p.events], atol=1e-10)
     if p.w_end is None:

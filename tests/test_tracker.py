@@ -89,8 +89,11 @@ def test_least_squares_endpoint_against_scipy(activation, bias):
     def resid(w):
         return np.asarray(act.sigma(jnp.asarray(Xt @ w))) - d
 
-    ls = scipy.optimize.least_squares(resid, w1, xtol=1e-15, ftol=1e-15, gtol=1e-15)
-    np.testing.assert_allclose(ls.x, w1, rtol=0, atol=1e-8)
+    def jac(w):  # analytic: scipy's default finite differences would cost it 1e-8 in w
+        return np.asarray(act.blend_d1(jnp.asarray(Xt @ w), 1.0))[:, None] * Xt
+
+    ls = scipy.optimize.least_squares(resid, w1, jac=jac, xtol=1e-15, ftol=1e-15, gtol=1e-15)
+    np.testing.assert_allclose(ls.x, w1, rtol=0, atol=1e-12)
     # every accepted point satisfies ‖H‖ ≤ tol
     for lam, w in zip(path.lam, path.w, strict=True):
         assert np.linalg.norm(p.H(jnp.asarray(w), lam)) <= 1e-10
@@ -170,7 +173,7 @@ def test_natural_parameter_mode_succeeds_without_folds():
 
 
 @pytest.mark.parametrize("predictor", ["euler", "hermite", "rk4"])
-@pytest.mark.parametrize("corrector", ["newton", "chord"])
+@pytest.mark.parametrize("corrector", ["simplified", "newton", "chord"])
 def test_predictors_and_correctors_agree(fold_path, predictor, corrector):
     p = h.NaturalHomotopy(X_FOLD, D_FOLD)
     path = h.track(p, predictor=predictor, corrector=corrector)
@@ -179,6 +182,50 @@ def test_predictors_and_correctors_agree(fold_path, predictor, corrector):
     got = sorted(e.lam for e in path.turning_points)
     want = sorted(e.lam for e in fold_path.turning_points)
     np.testing.assert_allclose(got, want, atol=1e-9)
+
+
+@pytest.mark.parametrize("corrector,atol", [("simplified", 1e-12), ("newton", 1e-6)])
+def test_stored_tangents_are_the_null_vectors(fold_path, corrector, atol):
+    # every stored tangent, through both folds, against scipy's SVD null space at its point.
+    # Newton reuses a Jacobian taken up to 1e-6 away; the JVP refinement is exact.
+    p = h.NaturalHomotopy(X_FOLD, D_FOLD)
+    path = fold_path if corrector == "simplified" else h.track(p, corrector=corrector)
+    for w, lam, t in zip(path.w, path.lam, path.tangents, strict=True):
+        ref = unit_tangent(p.jacobian(jnp.asarray(w), lam))
+        np.testing.assert_allclose(t, np.sign(ref @ t) * ref, rtol=0, atol=atol)
+        assert np.linalg.norm(p.H(jnp.asarray(w), lam)) <= 1e-12  # far below tol = 1e-10
+
+
+def test_simplified_newton_takes_one_jacobian_per_step():
+    # smooth paths: one Jacobian per step (at the prediction) plus the start's, where Newton
+    # takes two or more; the tangent's refinement costs Jacobian-vector products instead
+    rng = np.random.default_rng(11)
+    n_jac = {"simplified": 0, "newton": 0}
+    for _ in range(6):
+        p = h.NaturalHomotopy(rng.normal(size=(5, 3)), rng.uniform(-0.8, 0.8, 5))
+        simple, newton = h.track(p), h.track(p, corrector="newton")
+        assert simple.success and newton.success
+        np.testing.assert_allclose(simple.w_end, newton.w_end, rtol=0, atol=1e-13)
+        st = simple.stats
+        # the landing step may refresh its Jacobian (an Euler prediction, farther off)
+        assert st["steps"] + 1 <= st["jacobian_evaluations"] <= st["steps"] + 3
+        assert st["jvp_evaluations"] >= st["steps"] - 1
+        assert newton.stats["jvp_evaluations"] == 0
+        n_jac["simplified"] += st["jacobian_evaluations"]
+        n_jac["newton"] += newton.stats["jacobian_evaluations"]
+    assert n_jac["simplified"] < 0.7 * n_jac["newton"]
+
+
+def test_simplified_newton_falls_back_to_new_jacobians_when_they_change_fast():
+    # saturating tanh: H_w ∝ e^{−2|Xw|} changes by e² per unit of w, faster than a frozen
+    # Jacobian can follow; the corrector and the tangent take new ones, and the path still
+    # ends as Newton's does (DIVERGED at λ = 1)
+    X = np.array([[1.0, 1.0], [1.0, -1.0], [-1.0, 1.0], [-1.0, -1.0]])
+    p = h.NaturalHomotopy(X, np.array([1.0, 1.0, -1.0, -1.0]))
+    simple, newton = h.track(p), h.track(p, corrector="newton")
+    assert simple.status is newton.status is h.Status.DIVERGED
+    assert simple.stats["jacobian_evaluations"] > simple.stats["steps"] + 3  # refreshed
+    np.testing.assert_allclose(simple.direction, newton.direction, atol=1e-6)
 
 
 # ---------------------------------------------------------------- divergence
