@@ -74,7 +74,10 @@ class TrackerOptions:
     regular landing (smaller means the path meets λ_end tangentially, e.g. asymptotically
     with weights running to infinity). `singular_tol`: an endpoint whose H_w has its smallest
     singular value below `singular_tol` times the largest of H_w at the start is not a regular
-    solution (e.g. a saturated network where σ' and r both underflow, so H ≈ 0 numerically).
+    solution (e.g. a saturated network where σ' and r both underflow, so H ≈ 0 numerically);
+    and a point where all of H_w has fallen below it (‖H_w‖_F ≤ `singular_tol`·that σ_max)
+    with the weights moving outward ends the path as DIVERGED: H_w vanishes only when σ'
+    underflows, i.e. the weights are running to infinity.
     """
 
     method: str = "arclength"
@@ -200,7 +203,7 @@ def _tangent(J: Array, t_ref: Array):
 _TANGENT_TOL = 1e-13  # relative accuracy of a tangent refined by JVPs
 _TANGENT_ITERATIONS = 4  # JVPs before the refinement gives up for a new Jacobian
 _TANGENT_RATE = 0.1  # ... or as soon as it contracts by less than this
-_REFRESH = 0.1  # simplified Newton takes a new Jacobian after contracting by less than this
+_GIVE_UP = 0.1  # simplified Newton hands over to Newton after contracting by less than this
 
 
 def _refined_tangent(H, u: Array, f: Factored, max_it: int):
@@ -255,15 +258,16 @@ def _newton(
     row,
     opts: TrackerOptions,
     fixed: tuple[Array, Factored] | None = None,
-    refresh: float | None = None,
+    give_up: float | None = None,
     active=True,
+    u_start=None,
 ) -> _Newton:
     """Newton on {H(u) = 0, row·(u − u_p) = 0} from u_p.
 
     With `fixed` = (J, factored [J; rowᵀ]) for some J near the solution: simplified Newton,
-    every iteration solves with that matrix; with `refresh`, an iteration that contracted by
-    less than that factor (θ > `refresh`) has the next one take a new Jacobian (full Newton
-    from there on). `active=False` (a finished path in a batch) does no iteration at all.
+    every iteration solves with that matrix; with `give_up`, it fails as soon as an iteration
+    contracts by less than that factor (θ > `give_up`). `active=False` (a finished path in a
+    batch) does no iteration at all. `u_start`: start there instead of at u_p.
     """
     chord = fixed is not None
     max_it = opts.max_newton * (2 if chord else 1)
@@ -271,28 +275,21 @@ def _newton(
     # far below it (the error squares): aim 100× lower, so both end at round-off level
     tol_factor = 1e-2 if chord else 1.0
 
+    limit = 1.0 if give_up is None else give_up
+
     def cond(c):
-        u, k, prev, theta, th, done, fail, nj, J_last, lu = c
+        u, k, prev, theta, done, fail, nj, J_last = c
         return (k < max_it) & ~done & ~fail
 
     def body(c):
-        u, k, prev, theta, th, done, fail, nj, J_last, lu = c
+        u, k, prev, theta, done, fail, nj, J_last = c
         F = jnp.concatenate([H(u), jnp.reshape(row @ (u - u_p), (1,))])
-        if not chord:
+        if chord:
+            fac = fixed[1]
+        else:
             J_last = Jf(u)
             fac = _bordered(J_last, row)
             nj = nj + 1
-        else:
-            if refresh is not None:
-                slow = th > refresh
-
-                def fresh():
-                    J = Jf(u)
-                    return J, _bordered(J, row)
-
-                J_last, lu = jax.lax.cond(slow, fresh, lambda: (J_last, lu))
-                nj = nj + slow
-            fac = lu
         du = -solve(fac, F)
         u_new = u + du
         nrm = jnp.linalg.norm(du)
@@ -301,18 +298,16 @@ def _newton(
         rest = jnp.where(k > 0, th / jnp.maximum(1.0 - th, 1e-3) * nrm, nrm)
         scale = tol_factor * opts.step_tol * (1.0 + jnp.linalg.norm(u_new))
         done = (nrm <= scale) | ((k > 0) & (rest <= scale) & (th < 1.0))
-        fail = ~jnp.all(jnp.isfinite(u_new)) | ((k > 0) & (th >= 1.0))
-        return (u_new, k + 1, nrm, jnp.maximum(theta, th), th, done, fail, nj, J_last, lu)
+        fail = ~jnp.all(jnp.isfinite(u_new)) | ((k > 0) & (th >= limit))
+        return (u_new, k + 1, nrm, jnp.maximum(theta, th), done, fail, nj, J_last)
 
     zero = jnp.zeros((), u_p.dtype)
     # a prediction that already solves H (an exact start) needs no Jacobian at all
-    exact = (jnp.linalg.norm(H(u_p)) <= 1e-2 * opts.tol) | ~jnp.asarray(active)
-    if chord:
-        J0, lu0 = fixed
-    else:  # Newton factors its own matrix each iteration: nothing to carry
-        J0, lu0 = jnp.zeros((u_p.shape[0] - 1, u_p.shape[0]), u_p.dtype), None
-    init = (u_p, jnp.int32(0), zero, zero, zero, exact, jnp.bool_(False), jnp.int32(0), J0, lu0)
-    u, k, last, theta, _, done, fail, nj, J_last, _ = jax.lax.while_loop(cond, body, init)
+    u0 = u_p if u_start is None else u_start
+    exact = (jnp.linalg.norm(H(u0)) <= 1e-2 * opts.tol) | ~jnp.asarray(active)
+    J0 = fixed[0] if chord else jnp.zeros((u_p.shape[0] - 1, u_p.shape[0]), u_p.dtype)
+    init = (u0, jnp.int32(0), zero, zero, exact, jnp.bool_(False), jnp.int32(0), J0)
+    u, k, last, theta, done, fail, nj, J_last = jax.lax.while_loop(cond, body, init)
     Hn = jnp.linalg.norm(H(u))
     ok = done & ~fail & (Hn <= opts.tol) & jnp.all(jnp.isfinite(u))
     return _Newton(u, ok, k, nj, theta, J_last, last)
@@ -528,7 +523,16 @@ def _machine(problem: Any, lam_end: Array, opts: TrackerOptions) -> _Machine:
                 if natural
                 else jax.lax.cond(cross, lambda: _bordered(J_c, e_lam), lambda: f_t)
             )
-            nw = _newton(H, Jf, u_p, row, opts, fixed=(J_c, f_n), refresh=_REFRESH, active=running)
+            nw = _newton(H, Jf, u_p, row, opts, fixed=(J_c, f_n), give_up=_GIVE_UP, active=running)
+            # a frozen Jacobian that cannot keep up (the iteration contracts slowly, e.g. a
+            # saturating network): Newton takes over from where it stopped (or from the
+            # prediction if it went astray); no work where not needed
+            retry = running & ~nw.converged
+            restart = jnp.where(jnp.all(jnp.isfinite(nw.u)), nw.u, u_p)
+            full = _newton(H, Jf, u_p, row, opts, active=retry, u_start=restart)
+            tried = nw.iterations + full.iterations
+            nw = jax.tree_util.tree_map(lambda a, b: jnp.where(retry, b, a), nw, full)
+            nw = nw._replace(iterations=tried)
             u_c = nw.u
             t_c, jvps, refined = _refined_tangent(H, u_c, f_t, _TANGENT_ITERATIONS)
 
@@ -598,6 +602,11 @@ def _machine(problem: Any, lam_end: Array, opts: TrackerOptions) -> _Machine:
         status_acc = jnp.where(steps >= opts.max_steps, Status.MAX_STEPS.code, status_acc)
         status_acc = jnp.where(dirn * (lam_c - lam_start) < 0, Status.LEFT_SPAN.code, status_acc)
         status_acc = jnp.where(jnp.linalg.norm(u_c[:-1]) > w_max, Status.DIVERGED.code, status_acc)
+        # H_w has vanished numerically (a saturated network: σ' underflows) with the weights
+        # running outward: the curve runs off to infinite w at a fixed λ, and past here it is
+        # not even numerically defined (H ≈ 0 for a whole range of w)
+        vanished = jnp.linalg.norm(J_c[:, :-1]) <= opts.singular_tol * st.sv0
+        status_acc = jnp.where(vanished & outward, Status.DIVERGED.code, status_acc)
         status_acc = jnp.where(
             at_end & tangential,
             jnp.where(outward, Status.DIVERGED.code, Status.STEP_FAILURE.code),
@@ -968,7 +977,7 @@ def _messages(status: Status, st: dict, lam_span, opts: TrackerOptions) -> str:
         d = np.array2string(st["direction"], precision=4, separator=", ")
         return (
             f"weights diverged: ‖w‖ = {wn:.4g} at λ = {lam:.17g} (the solution runs to "
-            f"infinity as λ → {lam:.6g}); direction w/‖w‖ = {d}"
+            f"infinity near λ = {lam:.6g}); direction w/‖w‖ = {d}"
         )
     if status is Status.STEP_FAILURE:
         hint = (
