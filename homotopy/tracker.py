@@ -336,17 +336,14 @@ class _State(NamedTuple):
     jvps: Array
     attempts: Array
     n_points: Array
-    U: Array
-    T: Array
-    S: Array
-    # events: the loop stores the bracketing step; `_locate_events` refines it afterwards
+    # One row per accepted point, [u | t | s]; the last row is scratch, written (and ignored)
+    # by a rejected step, so a step writes one row unconditionally: no read-modify-write.
+    P: Array
+    # Events: the loop stores the bracketing step, `_locate_events` refines it afterwards.
+    # One row per event, [kind | u_a | t_a | u_c | t_c | g_a, g_c, log|det| at u_a, s_a] (a and
+    # c: the step's start and end; kind indexes EVENT_KINDS, −1 unused); last row scratch.
     n_events: Array
-    EK: Array  # kind (index into EVENT_KINDS)
-    EA: Array  # u at the start of the step
-    EB: Array  # t at the start of the step
-    EC: Array  # u at the end of the step
-    ED: Array  # t at the end of the step
-    EG: Array  # (g at start, g at end, log|det| at start, s at start)
+    EV: Array
     # per-path constants, carried so that one compiled step serves any path (lane refill)
     lam_start: Array
     dirn: Array  # sign(λ_end − λ_start)
@@ -356,7 +353,7 @@ class _State(NamedTuple):
 
 
 _RUNNING = -1
-_BUFFERS = frozenset({"U", "T", "S", "n_events", "EK", "EA", "EB", "EC", "ED", "EG"})
+_BUFFERS = frozenset({"P", "n_events", "EV"})
 
 
 class _Result(NamedTuple):
@@ -388,7 +385,9 @@ class _Machine(NamedTuple):
     finish: Callable[[_State], _Result]
 
 
-def _machine(problem: Any, lam_end: Array, opts: TrackerOptions) -> _Machine:
+def _machine(problem: Any, lam_end: Array, opts: TrackerOptions, lanes: bool = True) -> _Machine:
+    """`lanes=False`: `step` is only ever called on a running path (a while loop on one
+    path), so it skips the guards that keep a finished lane unchanged."""
     H, Jf = _problem_fns(problem)
     natural = opts.method == "natural"
     order = _PREDICTORS[opts.predictor]
@@ -431,8 +430,8 @@ def _machine(problem: Any, lam_end: Array, opts: TrackerOptions) -> _Machine:
         t0, sign0, logdet0 = _tangent(J0, dirn * e_lam)
         valid = start.converged & jnp.all(jnp.isfinite(t0)) & (jnp.abs(t0[-1]) > 1e-14)
 
-        nanbuf = jnp.full((N, n1), jnp.nan, dtype)
-        nanev = jnp.full((E, n1), jnp.nan, dtype)
+        P = jnp.full((N + 1, 2 * n1 + 1), jnp.nan, dtype)
+        EV = jnp.full((E + 1, 4 * n1 + 5), jnp.nan, dtype).at[:, 0].set(-1.0)
         return _State(
             u=u_start,
             t=t0,
@@ -453,16 +452,9 @@ def _machine(problem: Any, lam_end: Array, opts: TrackerOptions) -> _Machine:
             jvps=jnp.int32(0),
             attempts=jnp.int32(0),
             n_points=jnp.int32(1),
-            U=nanbuf.at[0].set(u_start),
-            T=nanbuf.at[0].set(t0),
-            S=jnp.full((N,), jnp.nan, dtype).at[0].set(0.0),
+            P=P.at[0].set(jnp.concatenate([u_start, t0, jnp.zeros(1, dtype)])),
             n_events=jnp.int32(0),
-            EK=jnp.full((E,), -1, jnp.int32),
-            EA=nanev,
-            EB=nanev,
-            EC=nanev,
-            ED=nanev,
-            EG=jnp.full((E, 4), jnp.nan, dtype),
+            EV=EV,
             lam_start=lam_start,
             dirn=dirn,
             w0norm=w0norm,
@@ -511,7 +503,7 @@ def _machine(problem: Any, lam_end: Array, opts: TrackerOptions) -> _Machine:
         u_p = jnp.where(cross, u_land, u_p)
         fix_lam = cross | natural
         row = jnp.where(fix_lam, e_lam, t)
-        running = st.status == _RUNNING
+        running = st.status == _RUNNING if lanes else jnp.bool_(True)
         jvps = jnp.int32(0)
         if simplified:
             # one Jacobian, at the prediction: Newton's matrix for every iteration, and (with
@@ -628,31 +620,21 @@ def _machine(problem: Any, lam_end: Array, opts: TrackerOptions) -> _Machine:
         turning = ok & (t[-1] * t_c[-1] < 0) & (not natural)
         bif = ok & (sign_c != st.det_sign) & opts.detect_bifurcations
         g_det = sign_c * jnp.exp(jnp.clip(logdet_c - st.logdet, -700.0, 700.0))
-        ev = st
+        # both kinds in one scatter of two rows; a row not stored goes to the scratch row E
+        idx, rows, n_ev = [], [], st.n_events
         for kind, flag, g0, g1 in ((0, turning, t[-1], t_c[-1]), (1, bif, st.det_sign, g_det)):
-            j = jnp.minimum(ev.n_events, E - 1)
-            put = flag & (ev.n_events < E)
-
-            def row_update(buf, value, j=j, put=put):
-                return buf.at[j].set(jnp.where(put, value, buf[j]))
-
-            ev = ev._replace(
-                n_events=ev.n_events + put,
-                EK=row_update(ev.EK, kind),
-                EA=row_update(ev.EA, u),
-                EB=row_update(ev.EB, t),
-                EC=row_update(ev.EC, u_c),
-                ED=row_update(ev.ED, t_c),
-                EG=row_update(ev.EG, jnp.stack([g0, g1, st.logdet, st.s])),
-            )
+            put = flag & (n_ev < E)
+            idx.append(jnp.where(put, n_ev, E))
+            head = jnp.stack([jnp.asarray(kind, u.dtype)])
+            tail = jnp.stack([g0, g1, st.logdet, st.s]).astype(u.dtype)
+            rows.append(jnp.concatenate([head, u, t, u_c, t_c, tail]))
+            n_ev = n_ev + put
+        EV = st.EV.at[jnp.stack(idx)].set(jnp.stack(rows))
 
         def pick(a, r):
             return jnp.where(ok, a, r)
 
-        def put_row(buf, value):
-            return buf.at[i].set(jnp.where(ok, value, buf[i]))
-
-        new = ev._replace(
+        new = st._replace(
             u=pick(u_c, u),
             t=pick(t_c, t),
             J=pick(J_c, st.J),
@@ -671,10 +653,12 @@ def _machine(problem: Any, lam_end: Array, opts: TrackerOptions) -> _Machine:
             jvps=st.jvps + jvps,
             attempts=st.attempts + 1,
             n_points=st.n_points + ok,
-            U=put_row(st.U, u_c),
-            T=put_row(st.T, t_c),
-            S=put_row(st.S, s_new),
+            P=st.P.at[jnp.where(ok, i, N)].set(jnp.concatenate([u_c, t_c, s_new[None]])),
+            n_events=n_ev,
+            EV=EV,
         )
+        if not lanes:
+            return new
         # A finished path (in a batch, still being stepped) stays exactly as it ended: its
         # buffers are guarded by `ok` (false when not running), the small fields here.
         return new._replace(
@@ -711,20 +695,22 @@ def _machine(problem: Any, lam_end: Array, opts: TrackerOptions) -> _Machine:
         )
         success = st.status == Status.SUCCESS.code
         last = jnp.minimum(st.n_points, N) - 1
+        n1 = st.u.shape[0]
+        U, T, S = st.P[:N, :n1], st.P[:N, n1 : 2 * n1], st.P[:N, 2 * n1]
         # the landing point is accurate to step_tol: chord steps with its Jacobian (already
         # computed for its tangent) reach full precision without a new one
         w_end, polish_j = _polish_loop(
-            H, Jf, st.U[last, :-1], lam_end, 1e-15, success, H_w=st.J[:, :-1]
+            H, Jf, U[last, :-1], lam_end, 1e-15, success, H_w=st.J[:, :-1]
         )
-        U = st.U.at[last].set(jnp.where(success, st.U[last].at[:-1].set(w_end), st.U[last]))
+        U = U.at[last].set(jnp.where(success, U[last].at[:-1].set(w_end), U[last]))
         return _Result(
             status=st.status,
             n_points=st.n_points,
             U=U,
-            T=st.T,
-            S=st.S,
+            T=T,
+            S=S,
             n_events=st.n_events,
-            EK=st.EK,
+            EK=st.EV[:E, 0].astype(jnp.int32),
             EU=EU,
             ET=ET,
             ES=ES,
@@ -741,7 +727,7 @@ def _machine(problem: Any, lam_end: Array, opts: TrackerOptions) -> _Machine:
 def _run(problem_dyn, static, u0, lam_end, opts: TrackerOptions) -> _Result:
     """One path, start to finish, as a single compiled computation."""
     problem = static.obj if static is not None else problem_dyn
-    m = _machine(problem, lam_end, opts)
+    m = _machine(problem, lam_end, opts, lanes=False)
     st = jax.lax.while_loop(lambda s: s.status == _RUNNING, m.step, m.init(u0))
     return m.finish(st)
 
@@ -753,13 +739,15 @@ def _locate_events(H, Jf, st: _State, opts: TrackerOptions, orient, velocity, na
     constraint row; g(σ) is dλ/ds (turning points) or det[H_u; tᵀ] relative to its value at
     u_a (bifurcations). Done after the loop, once per event, so the hot loop stays small.
     """
-    E = st.EK.shape[0]
+    E = st.EV.shape[0] - 1
+    n1 = st.u.shape[0]
 
     def one(i, bufs):
         EU, ET, ES, nj_total = bufs
-        kind = st.EK[i]
-        u_a, t_a, u_c, t_c = st.EA[i], st.EB[i], st.EC[i], st.ED[i]
-        g0, g1, logdet_a, s_a = st.EG[i]
+        rec = st.EV[i]
+        kind = rec[0].astype(jnp.int32)
+        u_a, t_a, u_c, t_c = (rec[1 + k * n1 : 1 + (k + 1) * n1] for k in range(4))
+        g0, g1, logdet_a, s_a = rec[1 + 4 * n1 :]
         p = velocity(t_a)
         row = e_lam if natural else t_a
         sig1 = (row @ (u_c - u_a)) / (row @ p)
@@ -833,8 +821,8 @@ def _locate_events(H, Jf, st: _State, opts: TrackerOptions, orient, velocity, na
             nj_total + nj,
         )
 
-    nan = jnp.full(st.EA.shape, jnp.nan, st.EA.dtype)
-    init = (0, (nan, nan, jnp.full((E,), jnp.nan, st.EA.dtype), jnp.int32(0)))
+    nan = jnp.full((E, n1), jnp.nan, st.EV.dtype)
+    init = (0, (nan, nan, jnp.full((E,), jnp.nan, st.EV.dtype), jnp.int32(0)))
     _, bufs = jax.lax.while_loop(
         lambda c: c[0] < jnp.minimum(st.n_events, E),
         lambda c: (c[0] + 1, one(c[0], c[1])),
