@@ -95,7 +95,7 @@ class PathBatch:
     def path(self, i: int) -> Path:
         """The i-th `Path`, exactly as `track` would return it."""
         i = range(len(self))[i]
-        one = jax.tree_util.tree_map(lambda a: a[i], self._result)
+        one = jax.tree_util.tree_map(lambda a: np.asarray(a[i]), self._result)
         return _to_path(one, self.problem(i), self.lam_span, self._opts)
 
     __getitem__ = path

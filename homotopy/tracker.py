@@ -889,20 +889,28 @@ _run_packed_jit = jax.jit(
 )
 
 
-def _unpack(floats: np.ndarray, ints: np.ndarray, n1: int, opts: TrackerOptions) -> _Result:
+@functools.lru_cache(maxsize=64)
+def _layout(n1: int, opts: TrackerOptions) -> tuple[tuple, tuple]:
+    """(name, start, stop, shape) of every field in the packed float and int arrays."""
     N = opts.max_steps + 1 if opts.max_points is None else min(opts.max_points, opts.max_steps + 1)
     E = opts.max_events
     shapes = dict(U=(N, n1), T=(N, n1), S=(N,), EU=(E, n1), ET=(E, n1), ES=(E,), EK=(E,))
-    out, pos = {}, 0
-    for f in _FLOAT_FIELDS:
-        size = math.prod(shapes[f])
-        out[f] = floats[pos : pos + size].reshape(shapes[f])
-        pos += size
-    pos = 0
-    for f in _INT_FIELDS:
-        size = math.prod(shapes.get(f, ()))
-        out[f] = ints[pos : pos + size].reshape(shapes.get(f, ()))
-        pos += size
+    out = []
+    for fields in (_FLOAT_FIELDS, _INT_FIELDS):
+        pos, spans = 0, []
+        for f in fields:
+            shape = shapes.get(f, ())
+            size = math.prod(shape)
+            spans.append((f, pos, pos + size, shape))
+            pos += size
+        out.append(tuple(spans))
+    return out[0], out[1]
+
+
+def _unpack(floats: np.ndarray, ints: np.ndarray, n1: int, opts: TrackerOptions) -> _Result:
+    fl, it = _layout(n1, opts)
+    out = {f: floats[a:b].reshape(shape) for f, a, b, shape in fl}
+    out.update((f, ints[a:b].reshape(shape)) for f, a, b, shape in it)
     return _Result(**out)
 
 
@@ -1035,8 +1043,7 @@ def track(
 
 
 def _to_path(st: _Result, problem: Any, lam_span, opts: TrackerOptions) -> Path:
-    """The `Path` of one compiled result (all arrays already on the host, or fetched here)."""
-    st = jax.device_get(st)  # a no-op on host (numpy) arrays
+    """The `Path` of one compiled result (numpy arrays)."""
     k = min(int(st.n_points), st.U.shape[0])
     U, T, S = np.asarray(st.U[:k]), np.asarray(st.T[:k]), np.asarray(st.S[:k])
     status = Status.from_code(int(st.status))
