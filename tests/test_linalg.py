@@ -28,7 +28,9 @@ def test_pivoting_is_needed_and_done():
         A = np.array([[eps, 1.0, 2.0], [1.0, 3.0, -1.0], [4.0, 0.5, 1.0]])
         f = _linalg.factor(A)
         b = np.array([1.0, -2.0, 0.5])
-        np.testing.assert_allclose(_linalg.solve(f, b), np.linalg.solve(A, b), rtol=1e-14, atol=1e-15)
+        np.testing.assert_allclose(
+            _linalg.solve(f, b), np.linalg.solve(A, b), rtol=1e-14, atol=1e-15
+        )
         assert float(f.sign) == np.linalg.slogdet(A)[0]
 
 
