@@ -378,11 +378,21 @@ class _Result(NamedTuple):
 
 class _Machine(NamedTuple):
     """The tracker as three pure functions of one path's state: `init(u0)`, `step(state)`,
-    `finish(state)`. `_run` chains them; `track_many` runs `step` on a pool of lanes."""
+    `finish(state)`. `_run_packed` chains them; `track_many` runs `step` on a pool of lanes."""
 
     init: Callable[[Array], _State]
     step: Callable[[_State], _State]
     finish: Callable[[_State], _Result]
+
+
+def _orient(t: Array, dirn: Array, natural: bool) -> Array:
+    # natural mode orders points by λ, not by continuity of the tangent
+    return jnp.where(dirn * t[-1] < 0, -t, t) if natural else t
+
+
+def _velocity(t: Array, dirn: Array, natural: bool) -> Array:
+    """du/dτ for the step parameter τ: arc length, or dirn·λ in natural mode."""
+    return t / (dirn * t[-1]) if natural else t
 
 
 def _machine(problem: Any, lam_end: Array, opts: TrackerOptions, lanes: bool = True) -> _Machine:
@@ -400,12 +410,10 @@ def _machine(problem: Any, lam_end: Array, opts: TrackerOptions, lanes: bool = T
         return jnp.zeros(u.shape[0], u.dtype).at[-1].set(1.0)
 
     def orient(t, dirn):
-        # natural mode orders points by λ, not by continuity of the tangent
-        return jnp.where(dirn * t[-1] < 0, -t, t) if natural else t
+        return _orient(t, dirn, natural)
 
     def velocity(t, dirn):
-        """du/dτ for the step parameter τ: arc length, or dirn·λ in natural mode."""
-        return t / (dirn * t[-1]) if natural else t
+        return _velocity(t, dirn, natural)
 
     def field(u, t_ref, dirn):
         tt, _, _ = _tangent(Jf(u), t_ref)
@@ -669,7 +677,9 @@ def _machine(problem: Any, lam_end: Array, opts: TrackerOptions, lanes: bool = T
             }
         )
 
-    def finish(st: _State) -> _Result:
+    def finish(st: _State, locate: bool = True) -> _Result:
+        """The result; `locate=False` leaves the events unrefined (EU, ET, ES NaN) for
+        `_events_jit` to refine from `st.EV`, compiled apart (see `_run_packed`)."""
         # ---- afterwards: an endpoint must be a regular root. On an asymptote to infinite weights
         # a saturated network makes H vanish numerically at finite w (σ' and r both underflow).
         sv_end = jnp.linalg.svd(st.J[:, :-1], compute_uv=False)
@@ -683,16 +693,12 @@ def _machine(problem: Any, lam_end: Array, opts: TrackerOptions, lanes: bool = T
         st = st._replace(status=status.astype(jnp.int32))
 
         # ---- refine the events, polish the endpoint at exactly λ_end
-        EU, ET, ES, nj = _locate_events(
-            H,
-            Jf,
-            st,
-            opts,
-            lambda t: orient(t, st.dirn),
-            lambda t: velocity(t, st.dirn),
-            natural,
-            e_lam_of(st.u),
-        )
+        if locate:
+            EU, ET, ES, nj = _locate_events(H, Jf, st.EV, st.n_events, st.dirn, opts)
+        else:
+            n1 = st.u.shape[0]
+            EU = ET = jnp.full((E, n1), jnp.nan, st.u.dtype)
+            ES, nj = jnp.full((E,), jnp.nan, st.u.dtype), 0
         success = st.status == Status.SUCCESS.code
         last = jnp.minimum(st.n_points, N) - 1
         n1 = st.u.shape[0]
@@ -724,27 +730,28 @@ def _machine(problem: Any, lam_end: Array, opts: TrackerOptions, lanes: bool = T
     return _Machine(init, step, finish)
 
 
-def _run(problem_dyn, static, u0, lam_end, opts: TrackerOptions) -> _Result:
-    """One path, start to finish, as a single compiled computation."""
-    problem = static.obj if static is not None else problem_dyn
-    m = _machine(problem, lam_end, opts, lanes=False)
-    st = jax.lax.while_loop(lambda s: s.status == _RUNNING, m.step, m.init(u0))
-    return m.finish(st)
-
-
-def _locate_events(H, Jf, st: _State, opts: TrackerOptions, orient, velocity, natural, e_lam):
+def _locate_events(H, Jf, EV: Array, n_events: Array, dirn: Array, opts: TrackerOptions):
     """Refine each stored event by an Illinois (regula falsi) iteration on its step.
 
     Points u(σ) on the step come from the corrector started at u_a + σ·p with the step's
     constraint row; g(σ) is dλ/ds (turning points) or det[H_u; tᵀ] relative to its value at
     u_a (bifurcations). Done after the loop, once per event, so the hot loop stays small.
+    `EV`, `n_events`: the loop's event records (`_State`); `dirn` = sign(λ_end − λ_start).
     """
-    E = st.EV.shape[0] - 1
-    n1 = st.u.shape[0]
+    E = EV.shape[0] - 1
+    n1 = (EV.shape[1] - 5) // 4
+    natural = opts.method == "natural"
+    e_lam = jnp.zeros(n1, EV.dtype).at[-1].set(1.0)
+
+    def orient(t):
+        return _orient(t, dirn, natural)
+
+    def velocity(t):
+        return _velocity(t, dirn, natural)
 
     def one(i, bufs):
         EU, ET, ES, nj_total = bufs
-        rec = st.EV[i]
+        rec = EV[i]
         kind = rec[0].astype(jnp.int32)
         u_a, t_a, u_c, t_c = (rec[1 + k * n1 : 1 + (k + 1) * n1] for k in range(4))
         g0, g1, logdet_a, s_a = rec[1 + 4 * n1 :]
@@ -821,10 +828,10 @@ def _locate_events(H, Jf, st: _State, opts: TrackerOptions, orient, velocity, na
             nj_total + nj,
         )
 
-    nan = jnp.full((E, n1), jnp.nan, st.EV.dtype)
-    init = (0, (nan, nan, jnp.full((E,), jnp.nan, st.EV.dtype), jnp.int32(0)))
+    nan = jnp.full((E, n1), jnp.nan, EV.dtype)
+    init = (0, (nan, nan, jnp.full((E,), jnp.nan, EV.dtype), jnp.int32(0)))
     _, bufs = jax.lax.while_loop(
-        lambda c: c[0] < jnp.minimum(st.n_events, E),
+        lambda c: c[0] < jnp.minimum(n_events, E),
         lambda c: (c[0] + 1, one(c[0], c[1])),
         init,
     )
@@ -858,9 +865,7 @@ def _polish_loop(H, Jf, w, lam, tol, go, H_w=None):
 # these small loops (scripts/bench.py; issue 5's cold-start target).
 COMPILER_OPTIONS = {"xla_llvm_disable_expensive_passes": True, "xla_cpu_use_fusion_emitters": False}
 
-_run_jit = jax.jit(_run, static_argnames=("static", "opts"), compiler_options=COMPILER_OPTIONS)
-
-_FLOAT_FIELDS = ("U", "T", "S", "EU", "ET", "ES")
+_FLOAT_FIELDS = ("U", "T", "S", "EV", "dirn")
 _INT_FIELDS = (
     "status",
     "n_points",
@@ -876,11 +881,17 @@ _INT_FIELDS = (
 
 def _run_packed(problem_dyn, static, u0_lam1, opts: TrackerOptions):
     """`_run` from (w0, λ0, λ1) in one array, with its result packed into one float and one
-    int array: fetching 2 arrays from the device instead of 14 (and putting 1, not 2) is most
-    of the per-call overhead of a short path."""
-    res = _run(problem_dyn, static, u0_lam1[:-1], u0_lam1[-1], opts)
-    floats = jnp.concatenate([jnp.ravel(getattr(res, f)) for f in _FLOAT_FIELDS])
-    ints = jnp.concatenate([jnp.ravel(getattr(res, f)).astype(jnp.int32) for f in _INT_FIELDS])
+    int array (fetching 2 arrays from the device instead of 14, and putting 1, not 2, is most
+    of the per-call overhead of a short path). The events come back as the loop's records
+    (EV, dirn), unrefined: `_events_jit` refines them, compiled apart, so that the many paths
+    without events neither compile nor carry the event locator."""
+    problem = static.obj if static is not None else problem_dyn
+    m = _machine(problem, u0_lam1[-1], opts, lanes=False)
+    st = jax.lax.while_loop(lambda s: s.status == _RUNNING, m.step, m.init(u0_lam1[:-1]))
+    res = m.finish(st, locate=False)
+    out = dict(res._asdict(), EV=st.EV, dirn=st.dirn)
+    floats = jnp.concatenate([jnp.ravel(out[f]) for f in _FLOAT_FIELDS])
+    ints = jnp.concatenate([jnp.ravel(out[f]).astype(jnp.int32) for f in _INT_FIELDS])
     return floats, ints
 
 
@@ -889,12 +900,23 @@ _run_packed_jit = jax.jit(
 )
 
 
+def _events(problem_dyn, static, EV, n_events, dirn, opts: TrackerOptions):
+    problem = static.obj if static is not None else problem_dyn
+    H, Jf = _problem_fns(problem)
+    return _locate_events(H, Jf, EV, n_events, dirn, opts)
+
+
+_events_jit = jax.jit(
+    _events, static_argnames=("static", "opts"), compiler_options=COMPILER_OPTIONS
+)
+
+
 @functools.lru_cache(maxsize=64)
 def _layout(n1: int, opts: TrackerOptions) -> tuple[tuple, tuple]:
     """(name, start, stop, shape) of every field in the packed float and int arrays."""
     N = opts.max_steps + 1 if opts.max_points is None else min(opts.max_points, opts.max_steps + 1)
     E = opts.max_events
-    shapes = dict(U=(N, n1), T=(N, n1), S=(N,), EU=(E, n1), ET=(E, n1), ES=(E,), EK=(E,))
+    shapes = dict(U=(N, n1), T=(N, n1), S=(N,), EV=(E + 1, 4 * n1 + 5), EK=(E,))
     out = []
     for fields in (_FLOAT_FIELDS, _INT_FIELDS):
         pos, spans = 0, []
@@ -907,11 +929,23 @@ def _layout(n1: int, opts: TrackerOptions) -> tuple[tuple, tuple]:
     return out[0], out[1]
 
 
-def _unpack(floats: np.ndarray, ints: np.ndarray, n1: int, opts: TrackerOptions) -> _Result:
+def _unpack(
+    floats: np.ndarray, ints: np.ndarray, n1: int, opts: TrackerOptions, problem_dyn, static
+) -> _Result:
+    """The `_Result` of `_run_packed`'s output, its events refined by `_events_jit`."""
     fl, it = _layout(n1, opts)
     out = {f: floats[a:b].reshape(shape) for f, a, b, shape in fl}
     out.update((f, ints[a:b].reshape(shape)) for f, a, b, shape in it)
-    return _Result(**out)
+    EV, dirn = out.pop("EV"), out.pop("dirn")
+    E = opts.max_events
+    if out["n_events"] > 0:
+        ev = _events_jit(problem_dyn, static, EV, out["n_events"], dirn, opts)
+        EU, ET, ES, nj = (np.asarray(a) for a in ev)
+        out["jacobians"] = out["jacobians"] + nj
+    else:
+        EU = ET = np.full((E, n1), np.nan)
+        ES = np.full((E,), np.nan)
+    return _Result(**out, EU=EU, ET=ET, ES=ES)
 
 
 def _polish(problem_dyn, static, w, lam, tol):
@@ -1038,7 +1072,7 @@ def track(
     u0_lam1 = np.empty(w0.shape[0] + 2)
     u0_lam1[:-2], u0_lam1[-2], u0_lam1[-1] = w0, lam0, lam1
     floats, ints = _run_packed_jit(dyn, static, u0_lam1, opts)
-    st = _unpack(np.asarray(floats), np.asarray(ints), w0.shape[0] + 1, opts)
+    st = _unpack(np.asarray(floats), np.asarray(ints), w0.shape[0] + 1, opts, dyn, static)
     return _to_path(st, problem, (lam0, lam1), opts)
 
 

@@ -443,24 +443,21 @@ def prepare_ours(h, problems, w0s, opts: dict, cold: float | None = None) -> Met
     return Method(per, runners, cold)
 
 
-def prepare_kernel(h, jax, problems, opts: dict) -> Method | None:
-    """The compiled tracker alone (private API `homotopy.tracker._run_jit`): no option checks,
-    no start(), no Path construction. None if that private API has changed."""
+def prepare_kernel(h, jax, problems, w0s, opts: dict) -> Method | None:
+    """The compiled tracker alone (private API `homotopy.tracker._run_packed_jit`, then its two
+    result arrays fetched): no option checks, no Path construction (the problems have no
+    events, so nothing else runs). None if that private API has changed."""
     try:
-        import jax.numpy as jnp
-
         from homotopy import tracker as T
 
         o = T.TrackerOptions(**opts)
-        lam1 = jnp.float64(1.0)
         runners = []
-        for X, d in problems:
-            p = h.NaturalHomotopy(X, d)
-            dyn, static = T._split_problem(p)
-            u0 = jnp.asarray(np.append(p.start(), 0.0))
+        for (X, d), w0 in zip(problems, w0s, strict=True):
+            dyn, static = T._split_problem(h.NaturalHomotopy(X, d))
+            x = np.concatenate([w0, [0.0, 1.0]])
 
-            def run(dyn=dyn, static=static, u0=u0):
-                return jax.block_until_ready(T._run_jit(dyn, static, u0, lam1, o))
+            def run(dyn=dyn, static=static, x=x):
+                return [np.asarray(a) for a in T._run_packed_jit(dyn, static, x, o)]
 
             run()
             runners.append(run)
@@ -653,6 +650,35 @@ def run_memory(B: int, L: int, s: int, max_points: int) -> dict:
     return res
 
 
+_COLD_CHILD = """
+import time
+t0 = time.perf_counter()
+import numpy as np
+import homotopy as h
+t1 = time.perf_counter()
+p = h.NaturalHomotopy(np.array([[1.0, 0.3], [0.2, 1.0], [0.5, -0.4]]), np.array([0.3, -0.2, 0.5]))
+t2 = time.perf_counter()
+path = h.track(p)
+t3 = time.perf_counter()
+h.track(p)
+t4 = time.perf_counter()
+print(t1 - t0, t3 - t2, t4 - t3, path.status.value)
+"""
+
+
+def run_cold(repeats: int) -> list[dict]:
+    """The first `track` call of a fresh process on a 3×2 problem (trace + XLA compile +
+    run), `repeats` fresh processes; also the import time and the second (warm) call."""
+    out = []
+    for _ in range(repeats):
+        r = subprocess.run(
+            [sys.executable, "-c", _COLD_CHILD], capture_output=True, text=True, timeout=300
+        )
+        imp, first, second, status = r.stdout.split()
+        out.append(dict(imp=float(imp), first=float(first), second=float(second), status=status))
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # Main
 
@@ -684,8 +710,8 @@ def main(argv=None) -> int:
     ap.add_argument("--repeats", type=int, default=None, help="warm runs per timing (≥ 5)")
     ap.add_argument(
         "--sections",
-        default="peers,options,batch,scaling,memory",
-        help="comma-separated subset of: peers,options,batch,scaling,memory",
+        default="cold,peers,options,batch,scaling,memory",
+        help="comma-separated subset of: cold,peers,options,batch,scaling,memory",
     )
     ap.add_argument("--_memory-child", nargs=4, type=int, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -724,6 +750,22 @@ def main(argv=None) -> int:
     )
     _say("=" * 100)
 
+    # ---- cold start, in fresh processes (before this one has compiled anything)
+    if "cold" in sections:
+        cold = run_cold(3 if quick else 5)
+        res["cold_start"] = cold
+        _say(
+            "\n"
+            + _table(
+                ["run", "import homotopy", "first track() (trace+compile+run)", "second", "status"],
+                [
+                    [i + 1, _fmt_t(c["imp"]), _fmt_t(c["first"]), _fmt_t(c["second"]), c["status"]]
+                    for i, c in enumerate(cold)
+                ],
+                "COLD START: a fresh Python process, 3×2 tanh least squares, default options",
+            )
+        )
+
     # ---- the per-path problem set
     rng = np.random.default_rng(2024)
     n_prob = 4 if quick else 12
@@ -747,7 +789,7 @@ def main(argv=None) -> int:
     if "peers" in sections:
         rows = []
         group: dict[str, Method] = {"ours": prepare_ours(h, problems, w0s, {}, cold=cold_3x2)}
-        kern = prepare_kernel(h, jax, problems, {})
+        kern = prepare_kernel(h, jax, problems, w0s, {})
         if kern is not None:
             group["kernel"] = kern
         labels = {}
@@ -791,7 +833,7 @@ def main(argv=None) -> int:
         rows.append(
             [
                 "ours: compiled kernel only",
-                "(private _run_jit, no Path)",
+                "(private _run_packed_jit)",
                 _fmt_t(od.get("kernel_time")),
                 "",
                 "",
@@ -1186,6 +1228,17 @@ def main(argv=None) -> int:
                 f"{m['max_points']}) ≤ 2 GB",
                 f"peak RSS {m['peak_bytes'] / 1e6:,.0f} MB",
                 ok if m["B"] >= 10_000 else None,
+            )
+        )
+    if res.get("cold_start"):
+        firsts = [c["first"] for c in res["cold_start"]]
+        summary.append(
+            (
+                "cold start: first track() of a fresh process, 3×2, < 3 s",
+                f"median {_median(firsts):.2f} s, max {max(firsts):.2f} s over {len(firsts)} "
+                f"processes (import homotopy {_median([c['imp'] for c in res['cold_start']]):.2f}"
+                " s more)",
+                _median(firsts) < 3.0,
             )
         )
     if ours_default is not None:
