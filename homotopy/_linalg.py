@@ -72,3 +72,10 @@ def solve(f: Factored, b: Array) -> Array:
     if f.piv is None:
         return f.mat @ b
     return jsl.lu_solve((f.mat, f.piv), b)
+
+
+def inverse_norm(f: Factored) -> Array:
+    """‖A⁻¹‖_F for a factored A (≥ 1/σ_min(A), within √n)."""
+    if f.piv is None:
+        return jnp.linalg.norm(f.mat)
+    return jnp.linalg.norm(solve(f, jnp.eye(f.mat.shape[0], dtype=f.mat.dtype)))

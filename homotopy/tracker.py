@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._linalg import Factored, factor, solve
+from ._linalg import Factored, factor, inverse_norm, solve
 from .path import EVENT_KINDS, Event, Path, Status
 from .problems import jacobian_of
 
@@ -72,10 +72,10 @@ class TrackerOptions:
     step is rejected). `max_newton` iterations per correction. `turning_tol`: |dλ/ds| at a
     located turning point. `landing_tol`: the least |dλ/ds| at the end of the span for a
     regular landing (smaller means the path meets λ_end tangentially, e.g. asymptotically
-    with weights running to infinity). `singular_tol`: an endpoint whose H_w has its smallest
-    singular value below `singular_tol` times the largest of H_w at the start is not a regular
-    solution (e.g. a saturated network where σ' and r both underflow, so H ≈ 0 numerically);
-    and a point where all of H_w has fallen below it (‖H_w‖_F ≤ `singular_tol`·that σ_max)
+    with weights running to infinity). `singular_tol`, relative to ‖H_w‖_F at the start: an
+    endpoint where 1/‖H_w⁻¹‖_F (a lower bound on its smallest singular value, within √n)
+    falls below it is not a regular solution (e.g. a saturated network where σ' and r both
+    underflow, so H ≈ 0 numerically); and a point where all of H_w has (‖H_w‖_F below it)
     with the weights moving outward ends the path as DIVERGED: H_w vanishes only when σ'
     underflows, i.e. the weights are running to infinity.
     """
@@ -349,7 +349,7 @@ class _State(NamedTuple):
     dirn: Array  # sign(λ_end − λ_start)
     w0norm: Array
     w_max: Array
-    sv0: Array  # largest singular value of H_w at the start
+    hw0: Array  # ‖H_w‖_F at the start: the scale of `singular_tol`
 
 
 _RUNNING = -1
@@ -467,7 +467,7 @@ def _machine(problem: Any, lam_end: Array, opts: TrackerOptions, lanes: bool = T
             dirn=dirn,
             w0norm=w0norm,
             w_max=jnp.asarray(w_max, dtype),
-            sv0=jnp.linalg.svd(J0[:, :-1], compute_uv=False)[0],
+            hw0=jnp.linalg.norm(J0[:, :-1]),
         )
 
     def predict(st: _State, h):
@@ -529,10 +529,16 @@ def _machine(problem: Any, lam_end: Array, opts: TrackerOptions, lanes: bool = T
             # prediction if it went astray); no work where not needed
             retry = running & ~nw.converged
             restart = jnp.where(jnp.all(jnp.isfinite(nw.u)), nw.u, u_p)
-            full = _newton(H, Jf, u_p, row, opts, active=retry, u_start=restart)
-            tried = nw.iterations + full.iterations
-            nw = jax.tree_util.tree_map(lambda a, b: jnp.where(retry, b, a), nw, full)
-            nw = nw._replace(iterations=tried)
+
+            def take_over(nw=nw, restart=restart, retry=retry):
+                full = _newton(H, Jf, u_p, row, opts, active=retry, u_start=restart)
+                return full._replace(iterations=nw.iterations + full.iterations)
+
+            if lanes:  # under vmap a cond runs both branches: mask instead
+                full = take_over()
+                nw = jax.tree_util.tree_map(lambda a, b: jnp.where(retry, b, a), nw, full)
+            else:
+                nw = jax.lax.cond(retry, take_over, lambda nw=nw: nw)
             u_c = nw.u
             t_c, jvps, refined = _refined_tangent(H, u_c, f_t, _TANGENT_ITERATIONS)
 
@@ -605,7 +611,7 @@ def _machine(problem: Any, lam_end: Array, opts: TrackerOptions, lanes: bool = T
         # H_w has vanished numerically (a saturated network: σ' underflows) with the weights
         # running outward: the curve runs off to infinite w at a fixed λ, and past here it is
         # not even numerically defined (H ≈ 0 for a whole range of w)
-        vanished = jnp.linalg.norm(J_c[:, :-1]) <= opts.singular_tol * st.sv0
+        vanished = jnp.linalg.norm(J_c[:, :-1]) <= opts.singular_tol * st.hw0
         status_acc = jnp.where(vanished & outward, Status.DIVERGED.code, status_acc)
         status_acc = jnp.where(
             at_end & tangential,
@@ -682,8 +688,9 @@ def _machine(problem: Any, lam_end: Array, opts: TrackerOptions, lanes: bool = T
         `_events_jit` to refine from `st.EV`, compiled apart (see `_run_packed`)."""
         # ---- afterwards: an endpoint must be a regular root. On an asymptote to infinite weights
         # a saturated network makes H vanish numerically at finite w (σ' and r both underflow).
-        sv_end = jnp.linalg.svd(st.J[:, :-1], compute_uv=False)
-        singular = sv_end[-1] <= opts.singular_tol * st.sv0
+        f_end = factor(st.J[:, :-1])
+        # 1/‖H_w⁻¹‖_F ≤ σ_min(H_w); NaN (an exactly singular H_w) counts as singular
+        singular = ~(opts.singular_tol * st.hw0 * inverse_norm(f_end) < 1.0)
         growing = (st.t[:-1] @ st.u[:-1] > 0) & (jnp.linalg.norm(st.u[:-1]) > st.w0norm)
         status = jnp.where(
             (st.status == Status.SUCCESS.code) & singular,
@@ -705,9 +712,7 @@ def _machine(problem: Any, lam_end: Array, opts: TrackerOptions, lanes: bool = T
         U, T, S = st.P[:N, :n1], st.P[:N, n1 : 2 * n1], st.P[:N, 2 * n1]
         # the landing point is accurate to step_tol: chord steps with its Jacobian (already
         # computed for its tangent) reach full precision without a new one
-        w_end, polish_j = _polish_loop(
-            H, Jf, U[last, :-1], lam_end, 1e-15, success, H_w=st.J[:, :-1]
-        )
+        w_end, polish_j = _polish_loop(H, Jf, U[last, :-1], lam_end, 1e-15, success, fixed=f_end)
         U = U.at[last].set(jnp.where(success, U[last].at[:-1].set(w_end), U[last]))
         return _Result(
             status=st.status,
@@ -838,14 +843,13 @@ def _locate_events(H, Jf, EV: Array, n_events: Array, dirn: Array, opts: Tracker
     return bufs
 
 
-def _polish_loop(H, Jf, w, lam, tol, go, H_w=None):
+def _polish_loop(H, Jf, w, lam, tol, go, fixed: Factored | None = None):
     """Newton at fixed λ to full precision: iterate while the update keeps shrinking.
 
-    With `H_w` given (the Jacobian at a point already near the solution), chord steps with it
-    instead: no Jacobian is evaluated.
+    With `fixed` given (the factored H_w of a point already near the solution), chord steps
+    with it instead: no Jacobian is evaluated.
     """
     u0 = jnp.concatenate([w, jnp.reshape(jnp.asarray(lam, w.dtype), (1,))])
-    fixed = None if H_w is None else factor(H_w)
 
     def body(c):
         u, k, prev, go, nj = c
@@ -854,7 +858,7 @@ def _polish_loop(H, Jf, w, lam, tol, go, H_w=None):
         better = jnp.isfinite(nrm) & (nrm < prev)
         u_new = jnp.where(better, u.at[:-1].add(du), u)
         go = better & (nrm > tol * (1.0 + jnp.linalg.norm(u[:-1])))
-        return u_new, k + 1, jnp.where(better, nrm, prev), go, nj + (H_w is None)
+        return u_new, k + 1, jnp.where(better, nrm, prev), go, nj + (fixed is None)
 
     init = (u0, 0, jnp.asarray(jnp.inf, w.dtype), jnp.asarray(go), jnp.int32(0))
     u, _, _, _, nj = jax.lax.while_loop(lambda c: (c[1] < 30) & c[3], body, init)

@@ -20,6 +20,9 @@ def test_solve_and_determinant_match_numpy(n):
         assert float(f.sign) == sign
         np.testing.assert_allclose(float(f.logdet), logdet, rtol=1e-13, atol=1e-13)
         assert (f.piv is None) == (n <= _linalg.SMALL)
+        np.testing.assert_allclose(
+            float(_linalg.inverse_norm(f)), np.linalg.norm(np.linalg.inv(A)), rtol=1e-12
+        )
 
 
 def test_pivoting_is_needed_and_done():
