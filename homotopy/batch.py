@@ -234,8 +234,10 @@ def track_many(
     - `devices`: ``"auto"`` (all of ``jax.devices()`` when there are several, else none),
       ``None`` (no sharding), or a sequence of devices to split the batch over with
       ``jax.shard_map`` (the batch is padded to a multiple of their number). Across hosts,
-      call ``jax.distributed.initialize()`` first and pass ``jax.devices()``: the same code
-      shards over every process's devices.
+      call ``jax.distributed.initialize()`` first (on CPUs also
+      ``jax.config.update("jax_cpu_collectives_implementation", "gloo")``), then every
+      process calls `track_many` with the same arguments and ``devices=jax.devices()``: each
+      runs the paths of its own devices, and every process gets the whole `PathBatch` back.
     - `lanes`: how many paths run side by side (per device). A lane whose path ends takes the
       next one, so short paths do not wait for the longest.
     - `**options`: `TrackerOptions` fields. `max_points` defaults to 201 here (memory is
@@ -325,10 +327,21 @@ def track_many(
         raise ValueError(f"lanes: expected a positive integer, got {lanes!r}")
     fn = _compiled(opts, x_batched, devs, int(lanes))
     res = fn(problems_run, u0_run, jnp.float64(lam1))
-    res = jax.device_get(res)
+    res = _fetch(res)
     if pad:
         res = jax.tree_util.tree_map(lambda a: a[:B], res)
     return _batch_from(res, problems, x_batched, opts, (lam0, lam1))
+
+
+def _fetch(res: _Result) -> _Result:
+    """The result as host arrays. Sharded over several processes (after
+    `jax.distributed.initialize()`), each process holds only its own devices' slices: they are
+    all-gathered, so that every process gets the whole batch."""
+    if all(a.is_fully_addressable for a in jax.tree_util.tree_leaves(res)):
+        return jax.device_get(res)
+    from jax.experimental import multihost_utils
+
+    return multihost_utils.process_allgather(res, tiled=True)
 
 
 def _resolve_devices(devices: Sequence[Any] | str | None) -> tuple | None:

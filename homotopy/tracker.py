@@ -184,18 +184,18 @@ def _problem_fns(problem: Any) -> tuple[Callable, Callable]:
 # Linear algebra on the bordered matrix M = [J; cᵀ].
 
 
-def _bordered(J: Array, row: Array) -> Factored:
-    """The factored bordered matrix [J; rowᵀ]."""
-    return factor(jnp.concatenate([J, row[None, :]], axis=0))
+def _bordered(J: Array, row: Array, batched: bool = False) -> Factored:
+    """The factored bordered matrix [J; rowᵀ] (`batched`: traced under `vmap`, see `factor`)."""
+    return factor(jnp.concatenate([J, row[None, :]], axis=0), batched)
 
 
-def _tangent(J: Array, t_ref: Array):
+def _tangent(J: Array, t_ref: Array, batched: bool = False):
     """Unit kernel vector t of J with t·t_ref > 0, and (sign, log|det|) of [J; t_refᵀ].
 
     [J; t_refᵀ] v = e_last gives J v = 0 and t_ref·v = 1 > 0, so v/‖v‖ is oriented; and
     sign det[J; tᵀ] = sign det[J; t_refᵀ] whenever t·t_ref > 0.
     """
-    f = _bordered(J, t_ref)
+    f = _bordered(J, t_ref, batched)
     v = solve(f, jnp.zeros(J.shape[1], J.dtype).at[-1].set(1.0))
     return v / jnp.linalg.norm(v), f.sign, f.logdet
 
@@ -261,6 +261,7 @@ def _newton(
     give_up: float | None = None,
     active=True,
     u_start=None,
+    batched: bool = False,
 ) -> _Newton:
     """Newton on {H(u) = 0, row·(u − u_p) = 0} from u_p.
 
@@ -288,7 +289,7 @@ def _newton(
             fac = fixed[1]
         else:
             J_last = Jf(u)
-            fac = _bordered(J_last, row)
+            fac = _bordered(J_last, row, batched)
             nj = nj + 1
         du = -solve(fac, F)
         u_new = u + du
@@ -416,7 +417,7 @@ def _machine(problem: Any, lam_end: Array, opts: TrackerOptions, lanes: bool = T
         return _velocity(t, dirn, natural)
 
     def field(u, t_ref, dirn):
-        tt, _, _ = _tangent(Jf(u), t_ref)
+        tt, _, _ = _tangent(Jf(u), t_ref, lanes)
         return velocity(orient(tt, dirn), dirn)
 
     def init(u0: Array) -> _State:
@@ -432,10 +433,10 @@ def _machine(problem: Any, lam_end: Array, opts: TrackerOptions, lanes: bool = T
         w_max = opts.w_max if opts.w_max is not None else 1e6 * jnp.maximum(1.0, w0norm)
 
         # ---- start: correct w0 at fixed λ0, then the first tangent
-        start = _newton(H, Jf, u0, e_lam, opts)
+        start = _newton(H, Jf, u0, e_lam, opts, batched=lanes)
         u_start = jnp.where(start.converged, start.u, u0)
         J0 = Jf(u_start)
-        t0, sign0, logdet0 = _tangent(J0, dirn * e_lam)
+        t0, sign0, logdet0 = _tangent(J0, dirn * e_lam, lanes)
         valid = start.converged & jnp.all(jnp.isfinite(t0)) & (jnp.abs(t0[-1]) > 1e-14)
 
         P = jnp.full((N + 1, 2 * n1 + 1), jnp.nan, dtype)
@@ -517,13 +518,13 @@ def _machine(problem: Any, lam_end: Array, opts: TrackerOptions, lanes: bool = T
             # one Jacobian, at the prediction: Newton's matrix for every iteration, and (with
             # the old tangent as border) the matrix that refines the new tangent by JVPs
             J_c = Jf(u_p)
-            f_t = _bordered(J_c, t)
+            f_t = _bordered(J_c, t, lanes)
             f_n = (
-                _bordered(J_c, e_lam)
+                _bordered(J_c, e_lam, lanes)
                 if natural
-                else jax.lax.cond(cross, lambda: _bordered(J_c, e_lam), lambda: f_t)
+                else jax.lax.cond(cross, lambda: _bordered(J_c, e_lam, lanes), lambda: f_t)
             )
-            nw = _newton(H, Jf, u_p, row, opts, fixed=(J_c, f_n), give_up=_GIVE_UP, active=running)
+            nw = _newton(H, Jf, u_p, row, opts, (J_c, f_n), _GIVE_UP, active=running, batched=lanes)
             # a frozen Jacobian that cannot keep up (the iteration contracts slowly, e.g. a
             # saturating network): Newton takes over from where it stopped (or from the
             # prediction if it went astray); no work where not needed
@@ -531,7 +532,7 @@ def _machine(problem: Any, lam_end: Array, opts: TrackerOptions, lanes: bool = T
             restart = jnp.where(jnp.all(jnp.isfinite(nw.u)), nw.u, u_p)
 
             def take_over(nw=nw, restart=restart, retry=retry):
-                full = _newton(H, Jf, u_p, row, opts, active=retry, u_start=restart)
+                full = _newton(H, Jf, u_p, row, opts, active=retry, u_start=restart, batched=lanes)
                 return full._replace(iterations=nw.iterations + full.iterations)
 
             if lanes:  # under vmap a cond runs both branches: mask instead
@@ -546,21 +547,21 @@ def _machine(problem: Any, lam_end: Array, opts: TrackerOptions, lanes: bool = T
             # the tangent, and the determinant's sign, from a new one at u_c
             def exact():
                 J = Jf(u_c)
-                return (J, *_tangent(J, t))
+                return (J, *_tangent(J, t, lanes))
 
             J_c, t_c, sign_c, logdet_c = jax.lax.cond(
                 refined, lambda: (J_c, t_c, f_t.sign, f_t.logdet), exact
             )
             new_j = 1 + nw.jacobians + (~refined).astype(jnp.int32)
         else:
-            fixed = (st.J, _bordered(st.J, row)) if chord else None
-            nw = _newton(H, Jf, u_p, row, opts, fixed=fixed, active=running)
+            fixed = (st.J, _bordered(st.J, row, lanes)) if chord else None
+            nw = _newton(H, Jf, u_p, row, opts, fixed=fixed, active=running, batched=lanes)
             u_c = nw.u
             # Newton's last Jacobian was taken within its last (converged, tiny) update of
             # u_c: good for the tangent, and one Jacobian per step saved
             reuse = (nw.jacobians > 0) & (nw.last_step <= 1e-6 * scale)
             J_c = jax.lax.cond(reuse, lambda: nw.J_last, lambda: Jf(u_c))
-            t_c, sign_c, logdet_c = _tangent(J_c, t)
+            t_c, sign_c, logdet_c = _tangent(J_c, t, lanes)
             new_j = nw.jacobians + (~reuse).astype(jnp.int32)
         t_c = orient(t_c, dirn)
         alpha = jnp.arccos(jnp.clip(t @ t_c, -1.0, 1.0))
@@ -688,7 +689,7 @@ def _machine(problem: Any, lam_end: Array, opts: TrackerOptions, lanes: bool = T
         `_events_jit` to refine from `st.EV`, compiled apart (see `_run_packed`)."""
         # ---- afterwards: an endpoint must be a regular root. On an asymptote to infinite weights
         # a saturated network makes H vanish numerically at finite w (σ' and r both underflow).
-        f_end = factor(st.J[:, :-1])
+        f_end = factor(st.J[:, :-1], lanes)
         # 1/‖H_w⁻¹‖_F ≤ σ_min(H_w); NaN (an exactly singular H_w) counts as singular
         singular = ~(opts.singular_tol * st.hw0 * inverse_norm(f_end) < 1.0)
         growing = (st.t[:-1] @ st.u[:-1] > 0) & (jnp.linalg.norm(st.u[:-1]) > st.w0norm)
@@ -701,7 +702,7 @@ def _machine(problem: Any, lam_end: Array, opts: TrackerOptions, lanes: bool = T
 
         # ---- refine the events, polish the endpoint at exactly λ_end
         if locate:
-            EU, ET, ES, nj = _locate_events(H, Jf, st.EV, st.n_events, st.dirn, opts)
+            EU, ET, ES, nj = _locate_events(H, Jf, st.EV, st.n_events, st.dirn, opts, lanes)
         else:
             n1 = st.u.shape[0]
             EU = ET = jnp.full((E, n1), jnp.nan, st.u.dtype)
@@ -735,7 +736,9 @@ def _machine(problem: Any, lam_end: Array, opts: TrackerOptions, lanes: bool = T
     return _Machine(init, step, finish)
 
 
-def _locate_events(H, Jf, EV: Array, n_events: Array, dirn: Array, opts: TrackerOptions):
+def _locate_events(
+    H, Jf, EV: Array, n_events: Array, dirn: Array, opts: TrackerOptions, batched: bool = False
+):
     """Refine each stored event by an Illinois (regula falsi) iteration on its step.
 
     Points u(σ) on the step come from the corrector started at u_a + σ·p with the step's
@@ -769,8 +772,8 @@ def _locate_events(H, Jf, EV: Array, n_events: Array, dirn: Array, opts: Tracker
 
         def point(sig):
             u_pred = u_a + sig * p
-            nw = _newton(H, Jf, u_pred, row, opts)
-            tt, sgn, logdet = _tangent(Jf(nw.u), t_a)
+            nw = _newton(H, Jf, u_pred, row, opts, batched=batched)
+            tt, sgn, logdet = _tangent(Jf(nw.u), t_a, batched)
             tt = orient(tt)
             g_det = sgn * jnp.exp(jnp.clip(logdet - logdet_a, -700.0, 700.0))
             g = jnp.where(kind == 0, tt[-1], g_det)
@@ -843,7 +846,7 @@ def _locate_events(H, Jf, EV: Array, n_events: Array, dirn: Array, opts: Tracker
     return bufs
 
 
-def _polish_loop(H, Jf, w, lam, tol, go, fixed: Factored | None = None):
+def _polish_loop(H, Jf, w, lam, tol, go, fixed: Factored | None = None, batched: bool = False):
     """Newton at fixed λ to full precision: iterate while the update keeps shrinking.
 
     With `fixed` given (the factored H_w of a point already near the solution), chord steps
@@ -853,7 +856,7 @@ def _polish_loop(H, Jf, w, lam, tol, go, fixed: Factored | None = None):
 
     def body(c):
         u, k, prev, go, nj = c
-        du = -solve(factor(Jf(u)[:, :-1]) if fixed is None else fixed, H(u))
+        du = -solve(factor(Jf(u)[:, :-1], batched) if fixed is None else fixed, H(u))
         nrm = jnp.linalg.norm(du)
         better = jnp.isfinite(nrm) & (nrm < prev)
         u_new = jnp.where(better, u.at[:-1].add(du), u)

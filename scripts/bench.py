@@ -880,11 +880,11 @@ def main(argv=None) -> int:
             "davidenko = polish\n  iterations only; pycont-lite = Newton-Krylov iterations. "
             "Jac = evaluations of [H_w | H_λ] (every\n  Davidenko RHS needs H_w: 1 each); "
             "JVP = Jacobian-vector products by forward-mode AD (ours:\n  tangent refinement), "
-            "each ≈ 1 H evaluation; Jacobian-equivalents = Jac + JVP ÷ (s + 1). "
-            "pycont-lite is matrix-free: its Jac is 0 analytic; it pays in H evals\n  "
-            "(finite-difference J·v products); Jacobian-equivalents = H evals ÷ (s + 1). "
-            "polish = Newton steps at λ = 1\n  added to reach 1e-10 (counted in Newton/Jac). "
-            "cold = first call (ours: includes XLA compilation;\n  peers: includes "
+            "each ≈ 1 H evaluation; Jacobian-equivalents = Jac + JVP ÷ (s + 1).\n  "
+            "pycont-lite is matrix-free: its Jac is 0 analytic; it pays in H evals "
+            "(finite-difference J·v\n  products); Jacobian-equivalents = H evals ÷ (s + 1). "
+            "polish = Newton steps at λ = 1 added to reach\n  1e-10 (counted in Newton/Jac). "
+            "cold = first call (ours: includes XLA compilation; peers: includes\n  "
             "importing scipy/pycont). min = median over problems of the fastest warm run."
         )
 
@@ -1219,6 +1219,17 @@ def main(argv=None) -> int:
         )
         if Bmax < 10_000:
             summary[-1] = (summary[-1][0], summary[-1][1] + " [quick run: B < 10⁴]", None)
+        if ours_default is not None and peer_best:
+            fastest = min(peer_best.items(), key=lambda kv: kv[1]["time"])
+            per = res["batch"][Bmax]["per_path"]
+            summary.append(
+                (
+                    "  (info) fastest peer per path ÷ ours batched (amortized per path)",
+                    f"{fastest[0]} {_fmt_t(fastest[1]['time'])} vs {_fmt_t(per)} at B={Bmax}: "
+                    f"ratio {fastest[1]['time'] / per:.1f}",
+                    None,
+                )
+            )
     if "memory" in sections and res["memory"]:
         m = res["memory"][0]
         ok = m["peak_bytes"] <= MEM_LIMIT_BYTES

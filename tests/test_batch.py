@@ -175,3 +175,109 @@ def test_sharded_over_four_cpu_devices_equals_unsharded():
     assert res["devices"] == 4
     assert res["same_codes"] and res["nan_same"]
     assert res["max_diff"] <= 1e-12  # the same per-path program on every device
+
+
+LARGE = textwrap.dedent(
+    """
+    import json, numpy as np, homotopy as h
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(32, 40, 12)) / np.sqrt(12)
+    d = np.clip(0.8 * np.tanh(np.einsum("bls,bs->bl", X, rng.normal(size=(32, 12)))), -0.9, 0.9)
+    batch = h.track_many(X, d, max_points=300)
+    np.savez("out.npz", X=X, d=d)
+    for i in range(3):
+        batch[i].save(f"path{i}.npz")
+    print(json.dumps(dict(counts=batch.counts())))
+    """
+)
+
+
+def test_large_systems_in_a_full_lane_pool(tmp_path):
+    # n = 12 weights: the bordered systems (13 × 13) are past the unrolled solver, and 32
+    # paths fill 32 lanes. Batched LAPACK calls inside the compiled loop deadlocked here
+    # (jaxlib 0.10, OpenBLAS threads): run in a child so that a hang fails, not blocks
+    from homotopy import _linalg
+
+    assert 12 + 1 > _linalg.SMALL
+    out = subprocess.run(
+        [sys.executable, "-c", LARGE], capture_output=True, text=True, timeout=300, cwd=tmp_path
+    )
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout.strip().splitlines()[-1])["counts"] == {"success": 32}
+    z = np.load(tmp_path / "out.npz")
+    for i in range(3):
+        p = h.track(h.NaturalHomotopy(z["X"][i], z["d"][i]), max_points=300)
+        _assert_same(p, h.load_path(tmp_path / f"path{i}.npz"))
+
+
+def test_batched_program_makes_no_lapack_call():
+    # the same large systems: the vmapped tracker eliminates in array arithmetic instead
+    import jax
+
+    from homotopy import batch as hb
+
+    rng = np.random.default_rng(4)
+    X, d = rng.normal(size=(4, 20, 12)), rng.uniform(-0.5, 0.5, size=(4, 20))
+    opts = hb.TrackerOptions(max_points=10)
+    proto = h.NaturalHomotopy(X[0], d[0])
+    problems = jax.tree_util.tree_unflatten(jax.tree_util.tree_structure(proto), [X, d])
+    u0 = np.concatenate([np.zeros((4, 12)), np.zeros((4, 1))], axis=1)
+    text = hb._compiled(opts, True, None, 4).lower(problems, u0, 1.0).as_text()
+    assert "lapack" not in text.lower()
+    assert "while" in text  # the loops are there: the text is the tracker's program
+
+
+MULTI_PROCESS = textwrap.dedent(
+    """
+    import json, sys
+    import jax
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    jax.distributed.initialize(
+        coordinator_address=f"localhost:{sys.argv[2]}", num_processes=2, process_id=int(sys.argv[1])
+    )
+    import numpy as np, homotopy as h
+    rng = np.random.default_rng(0)
+    X, d = rng.normal(size=(10, 3, 2)), rng.uniform(-0.9, 0.9, size=(10, 3))
+    d[4] = [1.4, -1.2, 0.3]  # a diverging path among them
+    b = h.track_many(X, d, devices=jax.devices(), max_points=50)
+    np.savez(f"proc{sys.argv[1]}.npz", w=b.w, codes=b.codes)
+    print(json.dumps(dict(processes=jax.process_count(), devices=len(jax.devices()))))
+    """
+)
+
+
+def test_multi_process_with_jax_distributed_equals_single_process(tmp_path):
+    # two processes with two CPU devices each, as two hosts: each runs its own devices'
+    # slices and gets the whole batch back
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("localhost", 0))
+        port = sock.getsockname()[1]
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2")
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", MULTI_PROCESS, str(i), str(port)],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(2)
+    ]
+    outs = [p.communicate(timeout=300) for p in procs]
+    for p, (_, err) in zip(procs, outs, strict=True):
+        assert p.returncode == 0, err
+    for out, _ in outs:
+        assert json.loads(out.strip().splitlines()[-1]) == {"processes": 2, "devices": 4}
+    rng = np.random.default_rng(0)
+    X, d = rng.normal(size=(10, 3, 2)), rng.uniform(-0.9, 0.9, size=(10, 3))
+    d[4] = [1.4, -1.2, 0.3]
+    single = h.track_many(X, d, devices=None, max_points=50)
+    assert single.statuses[4] is h.Status.DIVERGED
+    for i in range(2):
+        z = np.load(tmp_path / f"proc{i}.npz")
+        np.testing.assert_array_equal(z["codes"], single.codes)
+        np.testing.assert_array_equal(np.isnan(z["w"]), np.isnan(single.w))
+        np.testing.assert_allclose(z["w"], single.w, rtol=0, atol=1e-12)

@@ -59,3 +59,24 @@ def test_batches_under_vmap():
     b = rng.normal(size=(16, 4))
     x = jax.vmap(lambda a, c: _linalg.solve(_linalg.factor(a), c))(A, b)
     np.testing.assert_allclose(x, np.linalg.solve(A, b[..., None])[..., 0], rtol=1e-11, atol=1e-12)
+
+
+@pytest.mark.parametrize("n", [_linalg.SMALL + 1, 2 * _linalg.SMALL + 9])
+def test_batched_factor_eliminates_without_lapack_and_matches_numpy(n):
+    rng = np.random.default_rng(n)
+    A = rng.normal(size=(6, n, n))
+    A[0, 0, 0] = 0.0  # a pivot swap is required
+    b = rng.normal(size=(6, n))
+
+    def fs(a, rhs):
+        f = _linalg.factor(a, batched=True)
+        assert f.piv is None  # an explicit inverse: solves are products
+        return _linalg.solve(f, rhs), f.sign, f.logdet, _linalg.inverse_norm(f)
+
+    x, sign, logdet, inv_norm = jax.vmap(fs)(A, b)
+    assert "lapack" not in jax.jit(jax.vmap(fs)).lower(A, b).as_text().lower()
+    np.testing.assert_allclose(x, np.linalg.solve(A, b[..., None])[..., 0], rtol=1e-11, atol=1e-12)
+    ref_sign, ref_logdet = np.linalg.slogdet(A)
+    np.testing.assert_array_equal(sign, ref_sign)
+    np.testing.assert_allclose(logdet, ref_logdet, rtol=1e-13, atol=1e-12)
+    np.testing.assert_allclose(inv_norm, np.linalg.norm(np.linalg.inv(A), axis=(1, 2)), rtol=1e-11)
