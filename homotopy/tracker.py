@@ -846,7 +846,7 @@ def _locate_events(
     return bufs
 
 
-def _polish_loop(H, Jf, w, lam, tol, go, fixed: Factored | None = None, batched: bool = False):
+def _polish_loop(H, Jf, w, lam, tol, go, fixed: Factored | None = None):
     """Newton at fixed λ to full precision: iterate while the update keeps shrinking.
 
     With `fixed` given (the factored H_w of a point already near the solution), chord steps
@@ -856,7 +856,7 @@ def _polish_loop(H, Jf, w, lam, tol, go, fixed: Factored | None = None, batched:
 
     def body(c):
         u, k, prev, go, nj = c
-        du = -solve(factor(Jf(u)[:, :-1], batched) if fixed is None else fixed, H(u))
+        du = -solve(factor(Jf(u)[:, :-1]) if fixed is None else fixed, H(u))
         nrm = jnp.linalg.norm(du)
         better = jnp.isfinite(nrm) & (nrm < prev)
         u_new = jnp.where(better, u.at[:-1].add(du), u)

@@ -1167,8 +1167,8 @@ def main(argv=None) -> int:
     res["loadavg_end"] = _loadavg()
     res["total_time"] = time.perf_counter() - T0
     summary = []
+    fastest = min(peer_best.items(), key=lambda kv: kv[1]["time"]) if peer_best else None
     if ours_default is not None and peer_best:
-        fastest = min(peer_best.items(), key=lambda kv: kv[1]["time"])
         ratio = fastest[1]["time"] / ours_default["time"]
         summary.append(
             (
@@ -1220,7 +1220,6 @@ def main(argv=None) -> int:
         if Bmax < 10_000:
             summary[-1] = (summary[-1][0], summary[-1][1] + " [quick run: B < 10⁴]", None)
         if ours_default is not None and peer_best:
-            fastest = min(peer_best.items(), key=lambda kv: kv[1]["time"])
             per = res["batch"][Bmax]["per_path"]
             summary.append(
                 (
