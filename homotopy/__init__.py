@@ -15,13 +15,47 @@ from importlib.metadata import PackageNotFoundError as _PNF, version as _version
 from . import datasets as datasets, geometry as geometry  # noqa: E402
 from .activations import Activation as Activation, get_activation as get_activation  # noqa: E402
 from .batch import PathBatch as PathBatch, track_many as track_many  # noqa: E402
+from .correctors import (  # noqa: E402
+    AbstractCorrector as AbstractCorrector,
+    Chord as Chord,
+    Newton as Newton,
+    Simplified as Simplified,
+    correct_at as correct_at,
+)
+from .divergence import (  # noqa: E402
+    AbstractDivergence as AbstractDivergence,
+    NetworkDivergence as NetworkDivergence,
+    NoDivergence as NoDivergence,
+)
+from .events import (  # noqa: E402
+    AbstractEvent as AbstractEvent,
+    Bifurcation as Bifurcation,
+    EventFunction as EventFunction,
+    TurningPoint as TurningPoint,
+)
 from .network import SingleLayerPerceptron as SingleLayerPerceptron  # noqa: E402
 from .path import Event as Event, Path as Path, Status as Status, load_path as load_path  # noqa: E402
+from .predictors import (  # noqa: E402
+    RK4 as RK4,
+    AbstractPredictor as AbstractPredictor,
+    Euler as Euler,
+    Hermite as Hermite,
+)
 from .problems import (  # noqa: E402
     FunctionHomotopy as FunctionHomotopy,
     NaturalHomotopy as NaturalHomotopy,
 )
-from .tracker import TrackerOptions as TrackerOptions, track as track  # noqa: E402
+from .protocol import Homotopy as Homotopy  # noqa: E402
+from .step_size import (  # noqa: E402
+    AbstractStepSizeController as AbstractStepSizeController,
+    AllgowerGeorg as AllgowerGeorg,
+)
+from .tracker import (  # noqa: E402
+    Tracker as Tracker,
+    TrackerOptions as TrackerOptions,
+    TrackerState as TrackerState,
+    track as track,
+)
 
 
 try:

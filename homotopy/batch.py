@@ -20,14 +20,15 @@ from jax.sharding import Mesh, PartitionSpec as P
 from .activations import get_activation
 from .path import Path, Status
 from .problems import OBJECTIVES, NaturalHomotopy, _check_matrix
+from .protocol import Static, join_problem, split_problem, start_of
 from .tracker import (
-    _RUNNING,
     COMPILER_OPTIONS,
-    TrackerOptions,
+    RUNNING,
+    Algorithm,
+    Result,
     _check_span,
-    _machine,
-    _Result,
-    _to_path,
+    algorithm,
+    to_path,
 )
 
 
@@ -61,10 +62,11 @@ class PathBatch:
     w_end: np.ndarray
     stats: dict[str, np.ndarray]
     lam_span: tuple[float, float]
-    _result: _Result
-    _problems: NaturalHomotopy
-    _x_batched: bool
-    _opts: TrackerOptions
+    _result: Result
+    _problems: Any  # the problems' PyTree; leaves flagged in _axes carry the batch axis
+    _static: Static | None  # a non-PyTree problem shared by every path
+    _axes: tuple[bool, ...]
+    _alg: Algorithm
 
     def __len__(self) -> int:
         return int(self.codes.shape[0])
@@ -87,16 +89,15 @@ class PathBatch:
             if np.any(self.codes == s.code)
         }
 
-    def problem(self, i: int) -> NaturalHomotopy:
-        """The i-th problem (its X is shared when one X served the whole batch)."""
-        (X, d), treedef = jax.tree_util.tree_flatten(self._problems)
-        return jax.tree_util.tree_unflatten(treedef, [X[i] if self._x_batched else X, d[i]])
+    def problem(self, i: int) -> Any:
+        """The i-th problem (leaves shared by the whole batch are shared here too)."""
+        return join_problem(_select(self._problems, self._axes, i), self._static)
 
     def path(self, i: int) -> Path:
         """The i-th `Path`, exactly as `track` would return it."""
         i = range(len(self))[i]
         one = jax.tree_util.tree_map(lambda a: np.asarray(a[i]), self._result)
-        return _to_path(one, self.problem(i), self.lam_span, self._opts)
+        return to_path(one, self.problem(i), self.lam_span, self._alg)
 
     __getitem__ = path
 
@@ -108,29 +109,37 @@ class PathBatch:
         return f"PathBatch(paths={len(self)}, statuses={self.counts()}, max_points={cap})"
 
 
-def _refill(problems, u0s, lam_end, opts: TrackerOptions, x_batched: bool, lanes: int):
+def _select(problems: Any, axes: tuple[bool, ...], i: Any) -> Any:
+    """The problem(s) at index `i` of the batch axis (an int or an index array)."""
+    leaves, treedef = jax.tree_util.tree_flatten(problems)
+    return jax.tree_util.tree_unflatten(
+        treedef, [a[i] if b else a for a, b in zip(leaves, axes, strict=True)]
+    )
+
+
+def _refill(problems, static, axes, u0s, lam_end, alg: Algorithm, lanes: int):
     """Track B paths on a pool of `lanes` vmapped lanes: when a lane's path ends, its state is
     stored and the lane takes the next path. A lockstep vmap would keep every lane busy until
     the slowest path of the batch ends; here the work is the sum of the paths' steps, not B
     times the longest. Each path runs exactly the steps `track` runs.
     """
-    (X, d), treedef = jax.tree_util.tree_flatten(problems)
     B = u0s.shape[0]
     K = min(lanes, B)
+    treedef = jax.tree_util.tree_structure(problems)
 
     def problem_of(i):
-        return jax.tree_util.tree_unflatten(treedef, [X[i] if x_batched else X, d[i]])
+        return _select(problems, axes, i)
 
     def init(prob, u0):
-        return _machine(prob, lam_end, opts).init(u0)
+        return alg.init(join_problem(prob, static), u0, lam_end)
 
     def step(prob, st):
-        return _machine(prob, lam_end, opts).step(st)
+        return alg.step_lane(join_problem(prob, static), st)
 
     def finish(prob, st):
-        return _machine(prob, lam_end, opts).finish(st)
+        return alg.finish(join_problem(prob, static), st)
 
-    lane_axes = jax.tree_util.tree_unflatten(treedef, [0 if x_batched else None, 0])
+    lane_axes = jax.tree_util.tree_unflatten(treedef, [0 if b else None for b in axes])
     init_v = jax.vmap(init, in_axes=(lane_axes, 0))
     step_v = jax.vmap(step, in_axes=(lane_axes, 0))
     finish_v = jax.vmap(finish, in_axes=(lane_axes, 0))
@@ -147,7 +156,7 @@ def _refill(problems, u0s, lam_end, opts: TrackerOptions, x_batched: bool, lanes
     def body(c):
         lanes, idx, nxt, store = c
         lanes = step_v(problem_of(jnp.minimum(idx, B - 1)), lanes)
-        done = (idx < B) & (lanes.status != _RUNNING)
+        done = (idx < B) & (lanes.status != RUNNING)
         store = jax.tree_util.tree_map(
             lambda S, a: S.at[jnp.where(done, idx, B)].set(a, mode="drop"), store, lanes
         )
@@ -180,9 +189,11 @@ def _refill(problems, u0s, lam_end, opts: TrackerOptions, x_batched: bool, lanes
 
 
 @functools.lru_cache(maxsize=32)
-def _compiled(opts: TrackerOptions, x_batched: bool, devices: tuple | None, lanes: int):
+def _compiled(
+    alg: Algorithm, static: Static | None, axes: tuple, devices: tuple | None, lanes: int
+):
     def batched(problem, u0, lam_end):
-        return _refill(problem, u0, lam_end, opts, x_batched, lanes)
+        return _refill(problem, static, axes, u0, lam_end, alg, lanes)
 
     if devices is None:
         return jax.jit(batched, compiler_options=COMPILER_OPTIONS)
@@ -190,7 +201,7 @@ def _compiled(opts: TrackerOptions, x_batched: bool, devices: tuple | None, lane
 
     def specs(problem):
         return jax.tree_util.tree_unflatten(
-            jax.tree_util.tree_structure(problem), [P("batch") if x_batched else P(), P("batch")]
+            jax.tree_util.tree_structure(problem), [P("batch") if b else P() for b in axes]
         )
 
     def sharded(problem, u0, lam_end):
@@ -207,58 +218,18 @@ def _compiled(opts: TrackerOptions, x_batched: bool, devices: tuple | None, lane
     return jax.jit(sharded, compiler_options=COMPILER_OPTIONS)
 
 
-def track_many(
-    X: Any,
-    d: Any,
-    *,
-    activation: str | Any = "tanh",
-    objective: str = "least_squares",
-    bias: bool = False,
-    start: Any = None,
-    lam_span: tuple[float, float] = (0.0, 1.0),
-    devices: Sequence[Any] | str | None = "auto",
-    lanes: int = DEFAULT_LANES,
-    **options: Any,
-) -> PathBatch:
-    """Track the natural homotopy of many problems (or many starts) in one compiled call.
+def _is_problem(x: Any) -> bool:
+    return callable(getattr(x, "H", None))
 
-    **Arguments:**
 
-    - `X`: ``(B, L, n_in)`` stacked inputs, or ``(L, n_in)`` shared by every path.
-    - `d`: ``(B, L)`` (or ``(B, L, m)`` for m outputs) stacked targets, or ``(L,)`` shared:
-      whenever `d` has more than one axis, the first is the batch axis.
-    - `activation`, `objective`, `bias`: as for `NaturalHomotopy` (one for the whole batch).
-    - `start`: ``(B, n)`` starts (many starts of one problem: give ``X``, ``d`` unbatched),
-      ``(n,)`` for all, or ``None`` for each problem's linear solution X⁺d.
-    - `lam_span`: as for `track`.
-    - `devices`: ``"auto"`` (all of ``jax.devices()`` when there are several, else none),
-      ``None`` (no sharding), or a sequence of devices to split the batch over with
-      ``jax.shard_map`` (the batch is padded to a multiple of their number). Across hosts,
-      call ``jax.distributed.initialize()`` first (on CPUs also
-      ``jax.config.update("jax_cpu_collectives_implementation", "gloo")``), then every
-      process calls `track_many` with the same arguments and ``devices=jax.devices()``: each
-      runs the paths of its own devices, and every process gets the whole `PathBatch` back.
-    - `lanes`: how many paths run side by side (per device). A lane whose path ends takes the
-      next one, so short paths do not wait for the longest.
-    - `**options`: `TrackerOptions` fields. `max_points` defaults to 201 here (memory is
-      ``B·max_points·(2n + 3)·8`` bytes for the stored paths), `max_steps` to 2000.
-
-    **Returns:** a `PathBatch`. Per-path failures are statuses, as in `track`.
-
-    **Raises:** `ValueError` for inconsistent batch sizes, bad data, rank-deficient X or bad
-    options, naming the argument.
-    """
-    options.setdefault("max_points", DEFAULT_MAX_POINTS)
-    unknown = set(options) - set(TrackerOptions.__dataclass_fields__)
-    if unknown:
-        raise ValueError(f"options: unknown {sorted(unknown)}; see homotopy.TrackerOptions")
-    opts = TrackerOptions(**options)
-    lam0, lam1 = _check_span(lam_span)
+def _natural_batch(X, d, activation, objective, bias, start):
+    """The stacked `NaturalHomotopy` of arrays X, d: (problems, leaf axes, starts or None)."""
     if objective not in OBJECTIVES:
         raise ValueError(f"objective: expected one of {OBJECTIVES}, got {objective!r}")
     act = get_activation(activation)
-
     Xa = _check_matrix("X", X, (2, 3))
+    if d is None:
+        raise ValueError("d: the targets are required with an array X")
     da = _check_matrix("d", d, (1, 2, 3))
     x_batched, d_batched = Xa.ndim == 3, da.ndim >= 2
     start_a = None if start is None else _check_matrix("start", start, (1, 2))
@@ -296,19 +267,157 @@ def track_many(
     n = s * m
     if start_a is None:
         pinv = np.linalg.pinv(Xt)  # (B or 1, s, L)
-        W0 = pinv @ Db.reshape(B, L, m)
-        starts = W0.reshape(B, n)
+        starts = (pinv @ Db.reshape(B, L, m)).reshape(B, n)
     else:
         if start_a.shape[-1] != n:
             raise ValueError(f"start: expected {n} weights per path, got {start_a.shape[-1]}")
         starts = np.broadcast_to(start_a, (B, n))
-    u0 = np.concatenate([starts, np.full((B, 1), lam0)], axis=1)
-
     # the batched problem: a NaturalHomotopy PyTree whose leaves carry the batch axis
     proto = NaturalHomotopy(Xb[0], Db[0], act, objective, bias=bias)
     treedef = jax.tree_util.tree_structure(proto)
-    Xleaf = jnp.asarray(Xa)
-    problems = jax.tree_util.tree_unflatten(treedef, [Xleaf, jnp.asarray(Db)])
+    problems = jax.tree_util.tree_unflatten(treedef, [jnp.asarray(Xa), jnp.asarray(Db)])
+    return problems, (x_batched, True), starts
+
+
+def _stacked(problems: Sequence[Any]):
+    """Many problems of one structure as one PyTree with stacked leaves: (dyn, static, axes).
+
+    **Raises:** `ValueError` naming `problems` when they differ in structure or shapes, or are
+    distinct non-PyTree objects.
+    """
+    dyns, statics = zip(*(split_problem(p) for p in problems), strict=True)
+    if statics[0] is not None:
+        if any(s != statics[0] for s in statics):
+            raise ValueError(
+                "problems: distinct problems that are not JAX PyTrees cannot be batched; "
+                "register the class as a PyTree (jax.tree_util.register_pytree_node), or pass "
+                "one problem with many starts"
+            )
+        return None, statics[0], ()
+    flat = [jax.tree_util.tree_flatten(p) for p in dyns]
+    treedef = flat[0][1]
+    if any(td != treedef for _, td in flat):
+        raise ValueError("problems: the problems differ in structure (PyTree or static fields)")
+    try:
+        leaves = [jnp.stack(col) for col in zip(*(f[0] for f in flat), strict=True)]
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"problems: their arrays differ in shape ({err})") from None
+    return jax.tree_util.tree_unflatten(treedef, leaves), None, (True,) * len(leaves)
+
+
+def track_many(
+    problems: Any = None,
+    d: Any = None,
+    *,
+    X: Any = None,
+    activation: str | Any = "tanh",
+    objective: str = "least_squares",
+    bias: bool = False,
+    start: Any = None,
+    lam_span: tuple[float, float] = (0.0, 1.0),
+    devices: Sequence[Any] | str | None = "auto",
+    lanes: int = DEFAULT_LANES,
+    predictor: Any = "hermite",
+    corrector: Any = "simplified",
+    controller: Any = "allgower_georg",
+    events: Any = None,
+    divergence: Any = "network",
+    **options: Any,
+) -> PathBatch:
+    """Track many paths in one compiled call: many problems, or many starts of one.
+
+    **Arguments:**
+
+    - `problems`: one of
+        - a problem (any object with ``H(w, lam)``, see `homotopy.protocol`) with ``(B, n)``
+          starts in `start`: many starts of one problem;
+        - a sequence of problems of one structure (JAX PyTrees with equally shaped leaves,
+          e.g. `NaturalHomotopy` or `FunctionHomotopy` objects): one path each, from
+          `start` or each problem's ``start()``;
+        - an array X for the natural homotopy of many data sets: ``(B, L, n_in)`` stacked
+          inputs, or ``(L, n_in)`` shared by every path; with `d`, `activation`,
+          `objective`, `bias` as for `NaturalHomotopy` (one for the whole batch). It may
+          also be passed as ``X=``.
+    - `d`: with an array X, ``(B, L)`` (or ``(B, L, m)`` for m outputs) stacked targets, or
+      ``(L,)`` shared: whenever `d` has more than one axis, the first is the batch axis.
+    - `start`: ``(B, n)`` starts, ``(n,)`` for all, or ``None`` for each problem's start
+      (for arrays X, d: each problem's linear solution X⁺d).
+    - `lam_span`, `predictor`, `corrector`, `controller`, `events`, `divergence`: as for
+      `track`.
+    - `devices`: ``"auto"`` (all of ``jax.devices()`` when there are several, else none),
+      ``None`` (no sharding), or a sequence of devices to split the batch over with
+      ``jax.shard_map`` (the batch is padded to a multiple of their number). Across hosts,
+      call ``jax.distributed.initialize()`` first (on CPUs also
+      ``jax.config.update("jax_cpu_collectives_implementation", "gloo")``), then every
+      process calls `track_many` with the same arguments and ``devices=jax.devices()``: each
+      runs the paths of its own devices, and every process gets the whole `PathBatch` back.
+    - `lanes`: how many paths run side by side (per device). A lane whose path ends takes the
+      next one, so short paths do not wait for the longest.
+    - `**options`: as for `track`. `max_points` defaults to 201 here (memory is
+      ``B·max_points·(2n + 3)·8`` bytes for the stored paths), `max_steps` to 2000.
+
+    **Returns:** a `PathBatch`. Per-path failures are statuses, as in `track`.
+
+    **Raises:** `ValueError` for inconsistent batch sizes, bad data, rank-deficient X or bad
+    options, naming the argument.
+    """
+    options.setdefault("max_points", DEFAULT_MAX_POINTS)
+    alg = algorithm(
+        predictor=predictor,
+        corrector=corrector,
+        controller=controller,
+        events=events,
+        divergence=divergence,
+        batched=True,
+        **options,
+    )
+    lam0, lam1 = _check_span(lam_span)
+    if not isinstance(lanes, int | np.integer) or isinstance(lanes, bool) or lanes < 1:
+        raise ValueError(f"lanes: expected a positive integer, got {lanes!r}")
+    if X is not None:
+        if problems is not None:
+            raise ValueError("X: given twice (as problems and as X=)")
+        problems = X
+    if problems is None:
+        raise ValueError("problems: nothing to track; pass problems or arrays X, d")
+    seq = isinstance(problems, list | tuple) and len(problems) > 0 and _is_problem(problems[0])
+    if _is_problem(problems) or seq:
+        given = [
+            name
+            for name, v, default in (
+                ("d", d, None),
+                ("activation", activation, "tanh"),
+                ("objective", objective, "least_squares"),
+                ("bias", bias, False),
+            )
+            if v is not default and v != default
+        ]
+        if given:
+            raise ValueError(f"{given[0]}: only for arrays X, d; the problems define their own")
+        if seq:
+            if not all(_is_problem(p) for p in problems):
+                raise ValueError("problems: every element must have a method H(w, lam)")
+            dyn, static, axes = _stacked(problems)
+            B = len(problems)
+            if start is None:
+                starts = np.stack([start_of(p) for p in problems])
+            else:
+                starts = _batch_starts(start, B, problems[0])
+        else:
+            dyn, static = split_problem(problems)
+            axes = (False,) * len(jax.tree_util.tree_leaves(dyn))
+            st = None if start is None else np.asarray(start, dtype=np.float64)
+            if st is None or st.ndim != 2:
+                raise ValueError(
+                    "start: one problem needs (B, n) starts to make a batch; for one path "
+                    "use track()"
+                )
+            starts = _batch_starts(st, st.shape[0], problems)
+    else:
+        dyn, axes, starts = _natural_batch(problems, d, activation, objective, bias, start)
+        static = None
+    B = starts.shape[0]
+    u0 = np.concatenate([starts, np.full((B, 1), lam0)], axis=1)
 
     devs = _resolve_devices(devices)
     pad = 0 if devs is None else (-B) % len(devs)
@@ -317,23 +426,33 @@ def track_many(
         def padded(a, batched=True):
             return jnp.concatenate([a, jnp.repeat(a[-1:], pad, axis=0)]) if batched else a
 
+        leaves, treedef = jax.tree_util.tree_flatten(dyn)
         problems_run = jax.tree_util.tree_unflatten(
-            treedef, [padded(Xleaf, x_batched), padded(jnp.asarray(Db))]
+            treedef, [padded(a, b) for a, b in zip(leaves, axes, strict=True)]
         )
         u0_run = padded(jnp.asarray(u0))
     else:
-        problems_run, u0_run = problems, jnp.asarray(u0)
-    if not isinstance(lanes, int | np.integer) or isinstance(lanes, bool) or lanes < 1:
-        raise ValueError(f"lanes: expected a positive integer, got {lanes!r}")
-    fn = _compiled(opts, x_batched, devs, int(lanes))
+        problems_run, u0_run = dyn, jnp.asarray(u0)
+    fn = _compiled(alg, static, tuple(axes), devs, int(lanes))
     res = fn(problems_run, u0_run, jnp.float64(lam1))
     res = _fetch(res)
     if pad:
         res = jax.tree_util.tree_map(lambda a: a[:B], res)
-    return _batch_from(res, problems, x_batched, opts, (lam0, lam1))
+    return _batch_from(res, dyn, static, tuple(axes), alg, (lam0, lam1))
 
 
-def _fetch(res: _Result) -> _Result:
+def _batch_starts(start: Any, B: int, problem: Any) -> np.ndarray:
+    """``(B, n)`` starts from `start` (``(B, n)`` or ``(n,)``), checked like `track`'s."""
+    st = _check_matrix("start", start, (1, 2))
+    rows = st if st.ndim == 2 else np.broadcast_to(st, (B, st.shape[0]))
+    if rows.shape[0] != B:
+        raise ValueError(f"start: {rows.shape[0]} starts for {B} problems")
+    for row in rows[:1]:
+        start_of(problem, row)  # the shape check against problem.n_unknowns
+    return np.asarray(rows, dtype=np.float64)
+
+
+def _fetch(res: Result) -> Result:
     """The result as host arrays. Sharded over several processes (after
     `jax.distributed.initialize()`), each process holds only its own devices' slices: they are
     all-gathered, so that every process gets the whole batch."""
@@ -361,7 +480,7 @@ def _resolve_devices(devices: Sequence[Any] | str | None) -> tuple | None:
 
 
 def _batch_from(
-    res: _Result, problems: NaturalHomotopy, x_batched: bool, opts: TrackerOptions, lam_span
+    res: Result, problems: Any, static: Static | None, axes: tuple, alg: Algorithm, lam_span
 ) -> PathBatch:
     U = np.asarray(res.U)
     N = U.shape[1]
@@ -388,6 +507,7 @@ def _batch_from(
         lam_span=tuple(lam_span),
         _result=res,
         _problems=problems,
-        _x_batched=x_batched,
-        _opts=opts,
+        _static=static,
+        _axes=axes,
+        _alg=alg,
     )

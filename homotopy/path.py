@@ -1,4 +1,9 @@
-"""The tracker's result: `Status`, `Event`, `Path`, and npz persistence (`save`, `load_path`)."""
+"""The tracker's result: `Status`, `Event`, `Path`, and npz persistence (`save`, `load_path`).
+
+Plain data: a `Path` holds arrays and the problem it was traced on; the only computation it
+asks for, re-correcting points at a λ (`Path.at`), is `homotopy.correctors.correct_at`, a
+function of the problem.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ._hermite import hermite
 from ._io import atomic_path
 
 
@@ -35,18 +41,18 @@ class Status(enum.Enum):
         return list(Status)[int(code)]
 
 
-#: Integer codes of event kinds inside the compiled loop.
-EVENT_KINDS = ("turning_point", "bifurcation")
-
-
 @dataclass(frozen=True)
 class Event:
     """A special point found on the path.
 
-    - `kind`: ``"turning_point"`` (dλ/ds = 0, a fold in λ) or ``"bifurcation"`` (the
-      determinant of the bordered Jacobian [H_u; tᵀ] changes sign: a branch point).
+    - `kind`: the event's name: ``"turning_point"`` (dλ/ds = 0, a fold in λ),
+      ``"bifurcation"`` (the determinant of the bordered Jacobian [H_u; tᵀ] changes sign: a
+      branch point), or a user event's (`homotopy.events.EventFunction`).
     - `lam`, `w`, `s`: where it is (λ, weights, arc length from the start).
     - `tangent`: the unit tangent (dw/ds, dλ/ds) of the path there.
+    - `kernel`: at a bifurcation, an orthonormal basis ``(n + 1, 2)`` of the kernel of
+      H_u = [H_w | H_λ] there (the right singular vectors of its two smallest singular
+      values): the directions of the branches that meet, for branch switching; else ``None``.
     """
 
     kind: str
@@ -54,6 +60,7 @@ class Event:
     w: np.ndarray = field(repr=False)
     s: float
     tangent: np.ndarray = field(repr=False)
+    kernel: np.ndarray | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         return f"Event(kind={self.kind!r}, lam={self.lam:.12g}, s={self.s:.6g})"
@@ -117,8 +124,6 @@ class Path:
 
         **Raises:** `ValueError` when no problem is attached (a loaded path) and none is given.
         """
-        from .tracker import correct_at  # the tracker owns the compiled corrector
-
         problem = self.problem if problem is None else problem
         if problem is None:
             raise ValueError("problem: this path has no problem attached; pass problem=")
@@ -134,6 +139,8 @@ class Path:
         if not rows:
             return np.empty((0, self.w.shape[1]))
         guesses = np.asarray(rows)
+        from .correctors import correct_at  # imported here: a Path alone needs no JAX
+
         return np.stack([correct_at(problem, w0, lam, tol=tol) for w0 in guesses])
 
     def _vertices(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -155,21 +162,16 @@ class Path:
         t0, t1 = T
         ds = S[1] - S[0]
 
-        def hermite(tau: float) -> np.ndarray:
-            h00, h10 = 2 * tau**3 - 3 * tau**2 + 1, tau**3 - 2 * tau**2 + tau
-            h01, h11 = -2 * tau**3 + 3 * tau**2, tau**3 - tau**2
-            return h00 * u0 + h10 * ds * t0 + h01 * u1 + h11 * ds * t1
-
         lo, hi = 0.0, 1.0
         glo = u0[-1] - lam
         for _ in range(60):  # bisection on the cubic: a good guess is all Newton needs
             mid = 0.5 * (lo + hi)
-            gm = hermite(mid)[-1] - lam
+            gm = hermite(u0, t0, u1, t1, ds, mid)[-1] - lam
             if gm * glo <= 0.0:
                 hi = mid
             else:
                 lo, glo = mid, gm
-        return hermite(0.5 * (lo + hi))[:-1]
+        return hermite(u0, t0, u1, t1, ds, 0.5 * (lo + hi))[:-1]
 
     # -- persistence
     def save(self, file: str | os.PathLike[str]) -> None:
@@ -188,6 +190,11 @@ class Path:
             event_w=np.array([e.w for e in ev], dtype=float).reshape(len(ev), n),
             event_s=np.array([e.s for e in ev], dtype=float),
             event_tangent=np.array([e.tangent for e in ev], dtype=float).reshape(len(ev), n + 1),
+            # NaN where an event has no kernel basis
+            event_kernel=np.array(
+                [np.full((n + 1, 2), np.nan) if e.kernel is None else e.kernel for e in ev],
+                dtype=float,
+            ).reshape(len(ev), n + 1, 2),
             w_end=np.empty(0) if self.w_end is None else self.w_end,
             direction=np.empty(0) if self.direction is None else self.direction,
             stats=np.array(json.dumps(dict(self.stats))),
@@ -203,14 +210,24 @@ class Path:
 def load_path(file: str | os.PathLike[str], problem: Any = None) -> Path:
     """Read a `Path` written by `Path.save` (``allow_pickle=False``); attach `problem` if given."""
     with np.load(file, allow_pickle=False) as z:
+        n_ev = len(z["event_kind"])
+        kernels = z["event_kernel"] if "event_kernel" in z.files else np.full((n_ev, 0, 2), np.nan)
         events = tuple(
-            Event(str(k), float(lam), np.array(w), float(s), np.array(t))
-            for k, lam, w, s, t in zip(
+            Event(
+                str(k),
+                float(lam),
+                np.array(w),
+                float(s),
+                np.array(t),
+                None if np.isnan(K).all() else np.array(K),
+            )
+            for k, lam, w, s, t, K in zip(
                 z["event_kind"],
                 z["event_lam"],
                 z["event_w"],
                 z["event_s"],
                 z["event_tangent"],
+                kernels,
                 strict=True,
             )
         )

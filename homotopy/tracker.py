@@ -1,15 +1,18 @@
-"""Predictor-corrector path tracking of H(w, λ) = 0, compiled into one ``lax.while_loop``.
+r"""Predictor-corrector path tracking of H(w, λ) = 0: the loop that runs the parts.
 
-The path u(s) = (w(s), λ(s)) is followed by pseudo-arclength continuation (Keller):
-predict along the unit tangent t (kernel of [H_w | H_λ]), then correct with Newton's method on
-the bordered system {H(u) = 0, tᵀ(u − u_pred) = 0}, whose matrix [H_u; tᵀ] stays regular at
-folds in λ. Natural-parameter continuation is the same loop with the constraint row e_λ
-(λ fixed) instead of t: it cannot pass a fold, and reports STEP_FAILURE there.
+The path u(s) = (w(s), λ(s)) is followed by pseudo-arclength continuation (Keller): a
+predictor steps along the curve (`homotopy.predictors`), a corrector brings the prediction
+back onto it within the hyperplane tᵀ(u − u_pred) = 0 (`homotopy.correctors`), a step-size
+controller accepts or rejects the step and sizes the next (`homotopy.step_size`), event
+functions are watched for sign changes (`homotopy.events`), a divergence strategy recognises
+weights running to infinity (`homotopy.divergence`) and `homotopy.termination` turns all of
+that into a `Status`. Natural-parameter continuation (``method="natural"``) is the same loop
+with the constraint row e_λ (λ fixed) instead of t: it cannot pass a fold, and reports
+STEP_FAILURE there.
 
-Every step, the loop checks for turning points (the λ-component of t changes sign) and simple
-bifurcations (the sign of det[H_u; tᵀ] changes) and locates them by an Illinois
-(regula falsi) iteration on the curve; it stops with a `Status` when the path reaches the end
-of the span, runs to infinite weights, leaves the span backwards, or runs out of steps.
+`Tracker` is the stepping interface (``init`` / ``step`` / ``finish``); `track` runs the same
+three functions fused into one compiled ``lax.while_loop``, and `track_many` runs them on a
+pool of ``vmap``ped lanes.
 """
 
 from __future__ import annotations
@@ -17,40 +20,59 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._linalg import Factored, factor, inverse_norm, solve
-from .path import EVENT_KINDS, Event, Path, Status
-from .problems import jacobian_of
+from . import termination
+from ._linalg import inverse_norm
+from ._parametrization import orient, velocity
+from ._tangent import tangent
+from .correctors import (
+    COMPILER_OPTIONS,
+    AbstractCorrector,
+    CorrectorInput,
+    NewtonTolerances,
+    corrector_from,
+    newton_solve,
+    polish,
+)
+from .divergence import AbstractDivergence, divergence_from
+from .events import (
+    AbstractEvent,
+    Bifurcation,
+    EventPoint,
+    TurningPoint,
+    events_from,
+    locate,
+    record,
+    record_width,
+)
+from .path import Event, Path, Status
+from .predictors import AbstractPredictor, PredictorInput, predictor_from
+from .protocol import (
+    System,
+    check_problem,
+    join_problem,
+    split_problem,
+    start_of,
+    system as system_of,
+)
+from .step_size import CONTROLLER_OPTIONS, AbstractStepSizeController, controller_from
 
 
 Array = jax.Array
-
-_PREDICTORS = {"euler": 1, "hermite": 3, "rk4": 4}  # name -> order of the local error - 1
+RUNNING = termination.RUNNING
 
 
 @dataclasses.dataclass(frozen=True)
 class TrackerOptions:
-    """Settings of `track` (all keyword arguments of `track` other than `start`, `lam_span`).
-
-    **User limits**
+    """The tracker's limits and tolerances (keyword options of `track` and `Tracker`).
 
     - `method`: ``"arclength"`` (pseudo-arclength, passes folds) or ``"natural"`` (steps in λ
       only; for teaching: it fails honestly at a fold).
-    - `predictor`: ``"euler"`` (tangent), ``"hermite"`` (cubic Hermite extrapolation through
-      the last two points and tangents, no extra Jacobians; the default) or ``"rk4"``
-      (Runge-Kutta on the tangent field, three extra Jacobians per step).
-    - `corrector`: ``"simplified"`` (the default: one Jacobian per step, taken at the
-      predicted point and kept for every Newton iteration; the new tangent is refined from it
-      by Jacobian-vector products to relative accuracy 1e-13), ``"newton"`` (a new Jacobian
-      each iteration; the last one is reused for the tangent when it was taken within 1e-6
-      of the solution) or ``"chord"`` (the Jacobian of the last accepted point, one Jacobian
-      per step, but a contraction that grows with the step, so smaller steps).
     - `tol`: every accepted point has ‖H(u)‖₂ ≤ `tol`.
     - `step_tol`: Newton stops when its estimated remaining error is ≤ `step_tol`·(1 + ‖u‖).
     - `max_steps`: accepted steps; attempts (accepted + rejected) are capped at
@@ -60,29 +82,22 @@ class TrackerOptions:
       memory is O(`max_points`) per path whatever the number of steps.
     - `initial_step`, `min_step`, `max_step`: step sizes in arc length (in λ for
       ``method="natural"``); `min_step` and `max_step` are relative to 1 + ‖u‖.
-    - `w_max`: ‖w‖ beyond which the weights are declared DIVERGED (default
-      10⁶·max(1, ‖w₀‖)).
-    - `detect_bifurcations`: watch the sign of det[H_u; tᵀ].
     - `max_events`: events stored per path.
+    - `max_newton`: iterations per correction (twice that for a frozen Jacobian).
+    - `landing_tol`: the least |dλ/ds| at the end of the span for a regular landing (smaller
+      means the path meets λ_end tangentially, e.g. asymptotically with weights running to
+      infinity).
+    - `singular_tol`, relative to ‖H_w‖_F at the start: an endpoint where 1/‖H_w⁻¹‖_F (a
+      lower bound on its smallest singular value, within √n) falls below it is not a regular
+      solution (e.g. a saturated network where σ' and r both underflow, so H ≈ 0
+      numerically); the divergence strategy uses the same scale for a vanished H_w.
 
-    **Tuning constants** (step control after Allgower & Georg, *Numerical Continuation
-    Methods*, §6.1): the Newton contraction θ = ‖Δu₁‖/‖Δu₀‖, the predictor's distance to the
-    curve δ (relative to 1 + ‖u‖) and the angle α between consecutive tangents have reference
-    values (`*_ref`: the step is scaled so that they are met) and hard limits (`*_max`: the
-    step is rejected). `max_newton` iterations per correction. `turning_tol`: |dλ/ds| at a
-    located turning point. `landing_tol`: the least |dλ/ds| at the end of the span for a
-    regular landing (smaller means the path meets λ_end tangentially, e.g. asymptotically
-    with weights running to infinity). `singular_tol`, relative to ‖H_w‖_F at the start: an
-    endpoint where 1/‖H_w⁻¹‖_F (a lower bound on its smallest singular value, within √n)
-    falls below it is not a regular solution (e.g. a saturated network where σ' and r both
-    underflow, so H ≈ 0 numerically); and a point where all of H_w has (‖H_w‖_F below it)
-    with the weights moving outward ends the path as DIVERGED: H_w vanishes only when σ'
-    underflows, i.e. the weights are running to infinity.
+    The parts have their own settings: step control (`contraction_ref`, … see
+    `homotopy.step_size.AllgowerGeorg`), `turning_tol` (`homotopy.events.TurningPoint`),
+    `w_max` (`homotopy.divergence.NetworkDivergence`); `track` accepts those as keywords too.
     """
 
     method: str = "arclength"
-    predictor: str = "hermite"
-    corrector: str = "simplified"
     tol: float = 1e-10
     step_tol: float = 1e-11
     max_steps: int = 2000
@@ -90,31 +105,14 @@ class TrackerOptions:
     initial_step: float = 0.05
     min_step: float = 1e-12
     max_step: float = 0.5
-    w_max: float | None = None
-    detect_bifurcations: bool = True
     max_events: int = 32
     max_newton: int = 8
-    contraction_ref: float = 0.05
-    contraction_max: float = 0.5
-    distance_ref: float = 0.01
-    distance_max: float = 0.2
-    angle_ref: float = 0.08
-    angle_max: float = 0.4
-    turning_tol: float = 1e-10
     landing_tol: float = 1e-9
     singular_tol: float = 1e-10
 
     def __post_init__(self) -> None:
         if self.method not in ("arclength", "natural"):
             raise ValueError(f"method: expected 'arclength' or 'natural', got {self.method!r}")
-        if self.predictor not in _PREDICTORS:
-            raise ValueError(
-                f"predictor: expected one of {tuple(_PREDICTORS)}, got {self.predictor!r}"
-            )
-        if self.corrector not in ("simplified", "newton", "chord"):
-            raise ValueError(
-                f"corrector: expected 'simplified', 'newton' or 'chord', got {self.corrector!r}"
-            )
         for name in ("max_steps", "max_events", "max_newton", "max_points"):
             v = getattr(self, name)
             if name == "max_points" and v is None:
@@ -123,7 +121,7 @@ class TrackerOptions:
                 raise ValueError(f"{name}: expected a positive integer, got {v!r}")
         for f in dataclasses.fields(self):
             v = getattr(self, f.name)
-            if f.type == "float" or (f.name == "w_max" and v is not None):
+            if f.type == "float":
                 # bool is an int: refuse it explicitly
                 if not isinstance(v, int | float | np.floating) or not math.isfinite(v) or v <= 0:
                     raise ValueError(f"{f.name}: expected a positive finite number, got {v!r}")
@@ -131,205 +129,49 @@ class TrackerOptions:
             raise ValueError("max_points: must be at least 2 (the start and the last point)")
         if self.min_step >= self.max_step:
             raise ValueError("min_step: must be smaller than max_step")
-        if self.contraction_ref >= self.contraction_max or self.angle_ref >= self.angle_max:
-            raise ValueError("contraction_ref/angle_ref: must be below their *_max")
-        if self.distance_ref >= self.distance_max:
-            raise ValueError("distance_ref: must be below distance_max")
+
+    @property
+    def natural(self) -> bool:
+        """Whether the loop steps in λ (``method="natural"``)."""
+        return self.method == "natural"
+
+    @property
+    def newton(self) -> NewtonTolerances:
+        """The correctors' tolerances."""
+        return NewtonTolerances(self.tol, self.step_tol, self.max_newton)
+
+    @property
+    def n_stored(self) -> int:
+        """Rows of the point storage: min(`max_points`, `max_steps` + 1)."""
+        if self.max_points is None:
+            return self.max_steps + 1
+        return min(self.max_points, self.max_steps + 1)
 
 
-# ---------------------------------------------------------------------------------------------
-# Problems: pytrees pass as dynamic arguments; anything else is static (hashed by identity).
+class TrackerState(NamedTuple):
+    """One path's state between steps (a PyTree of arrays, replaced every step).
 
-
-class _Static:
-    """Holds a non-PyTree problem as a static jit argument, compared by identity."""
-
-    def __init__(self, obj: Any) -> None:
-        self.obj = obj
-
-    def __hash__(self) -> int:
-        return id(self.obj)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Static) and other.obj is self.obj
-
-
-def _split_problem(problem: Any) -> tuple[Any, _Static | None]:
-    leaves, _ = jax.tree_util.tree_flatten(problem)
-    if len(leaves) == 1 and leaves[0] is problem:
-        return None, _Static(problem)
-    return problem, None
-
-
-def _problem_fns(problem: Any) -> tuple[Callable, Callable]:
-    """(H(u), J(u)) as functions of u = (w, λ)."""
-
-    def H(u: Array) -> Array:
-        return jnp.asarray(problem.H(u[:-1], u[-1]), u.dtype)
-
-    if hasattr(problem, "jacobian"):
-
-        def J(u: Array) -> Array:
-            return jnp.asarray(problem.jacobian(u[:-1], u[-1]), u.dtype)
-
-    else:
-
-        def J(u: Array) -> Array:
-            return jacobian_of(problem.H, u[:-1], u[-1])
-
-    return H, J
-
-
-# ---------------------------------------------------------------------------------------------
-# Linear algebra on the bordered matrix M = [J; cᵀ].
-
-
-def _bordered(J: Array, row: Array, batched: bool = False) -> Factored:
-    """The factored bordered matrix [J; rowᵀ] (`batched`: traced under `vmap`, see `factor`)."""
-    return factor(jnp.concatenate([J, row[None, :]], axis=0), batched)
-
-
-def _tangent(J: Array, t_ref: Array, batched: bool = False):
-    """Unit kernel vector t of J with t·t_ref > 0, and (sign, log|det|) of [J; t_refᵀ].
-
-    [J; t_refᵀ] v = e_last gives J v = 0 and t_ref·v = 1 > 0, so v/‖v‖ is oriented; and
-    sign det[J; tᵀ] = sign det[J; t_refᵀ] whenever t·t_ref > 0.
+    Evolving: `u`, `t` (the unit tangent), `J` (the Jacobian at u), `det_sign` and `logdet`
+    of [J; tᵀ], the step `h`, arc length `s`, the previous point (`u_prev`, `t_prev`,
+    `has_prev`) and `status` (`RUNNING` = −1, else a `Status` code). Statistics: `steps`,
+    `rejected`, `newton`, `jacobians`, `jvps`, `attempts`. Buffers: `n_points` and `P` (one
+    row [u | t | s] per accepted point, NaN-padded; the last row is scratch), `n_events` and
+    `EV` (the events' steps, see `homotopy.events`). Per-path constants, carried so that one
+    compiled step serves any path: `lam_start`, `lam_end`, `dirn` = sign(λ_end − λ_start),
+    `w0norm`, `w_max`, `hw0` = ‖H_w‖_F at the start (the scale of `singular_tol`).
     """
-    f = _bordered(J, t_ref, batched)
-    v = solve(f, jnp.zeros(J.shape[1], J.dtype).at[-1].set(1.0))
-    return v / jnp.linalg.norm(v), f.sign, f.logdet
 
-
-_TANGENT_TOL = 1e-13  # relative accuracy of a tangent refined by JVPs
-_TANGENT_ITERATIONS = 4  # JVPs before the refinement gives up for a new Jacobian
-_TANGENT_RATE = 0.1  # ... or as soon as it contracts by less than this
-_GIVE_UP = 0.1  # simplified Newton hands over to Newton after contracting by less than this
-
-
-def _refined_tangent(H, u: Array, f: Factored, max_it: int):
-    """Unit kernel vector t of H_u(u), oriented by t_ref, from f = the factored [J; t_refᵀ] of
-    a nearby J ≈ H_u(u) (simplified Newton's Jacobian, taken at the prediction).
-
-    v₀ = f⁻¹e_last is the kernel vector of J; the iteration v ← v − f⁻¹[H_u(u)·v; 0] (its
-    fixed point solves [H_u(u); t_refᵀ] v = e_last) converges at the rate ‖f⁻¹(H_u(u) − J)‖,
-    i.e. linearly in the distance from J's point to u. H_u(u)·v is a Jacobian-vector product
-    (forward-mode AD of H, about the cost of one H): no Jacobian at u is formed.
-    Returns (t, JVPs used, converged); also (sign, log|det|) of f stand for [H_u(u); tᵀ].
-    """
-    n1 = u.shape[0]
-    v0 = solve(f, jnp.zeros(n1, u.dtype).at[-1].set(1.0))
-
-    def cond(c):
-        v, k, prev, done, slow = c
-        return ~done & ~slow & (k < max_it)
-
-    def body(c):
-        v, k, prev, _, _ = c
-        r = jax.jvp(H, (u,), (v,))[1]
-        dv = solve(f, jnp.concatenate([r, jnp.zeros(1, u.dtype)]))
-        v = v - dv
-        nrm, vn = jnp.linalg.norm(dv), jnp.linalg.norm(v)
-        # remaining error ≈ rate·‖Δv‖; the rate is ‖Δv₁‖/‖v‖ a priori, then ‖Δv_k‖/‖Δv_{k−1}‖
-        rate = jnp.where(k > 0, nrm / jnp.maximum(prev, 1e-300), nrm / vn)
-        # a small rate also certifies sign det[H_u(u); tᵀ] = sign det f (their ratio is
-        # det(I + f⁻¹ΔJ) with ‖f⁻¹ΔJ‖ ≈ rate); a large one gives up
-        slow = ~(rate <= _TANGENT_RATE) | ~jnp.isfinite(nrm)
-        return v, k + 1, nrm, ~slow & (rate * nrm <= _TANGENT_TOL * vn), slow
-
-    init = (v0, jnp.int32(0), jnp.zeros((), u.dtype), jnp.bool_(False), jnp.bool_(False))
-    v, k, _, done, _ = jax.lax.while_loop(cond, body, init)
-    return v / jnp.linalg.norm(v), k, done
-
-
-class _Newton(NamedTuple):
-    u: Array
-    converged: Array
-    iterations: Array
-    jacobians: Array
-    contraction: Array  # the largest ‖Δu_{k+1}‖/‖Δu_k‖ seen
-    J_last: Array  # the last Jacobian evaluated (at u − Δu_last)
-    last_step: Array  # ‖Δu_last‖: how far u is from where J_last was evaluated
-
-
-def _newton(
-    H,
-    Jf,
-    u_p,
-    row,
-    opts: TrackerOptions,
-    fixed: tuple[Array, Factored] | None = None,
-    give_up: float | None = None,
-    active=True,
-    u_start=None,
-    batched: bool = False,
-) -> _Newton:
-    """Newton on {H(u) = 0, row·(u − u_p) = 0} from u_p.
-
-    With `fixed` = (J, factored [J; rowᵀ]) for some J near the solution: simplified Newton,
-    every iteration solves with that matrix; with `give_up`, it fails as soon as an iteration
-    contracts by less than that factor (θ > `give_up`). `active=False` (a finished path in a
-    batch) does no iteration at all. `u_start`: start there instead of at u_p.
-    """
-    chord = fixed is not None
-    max_it = opts.max_newton * (2 if chord else 1)
-    # a linearly converging iteration stops near its estimate of the remaining error, Newton's
-    # far below it (the error squares): aim 100× lower, so both end at round-off level
-    tol_factor = 1e-2 if chord else 1.0
-
-    limit = 1.0 if give_up is None else give_up
-
-    def cond(c):
-        u, k, prev, theta, done, fail, nj, J_last = c
-        return (k < max_it) & ~done & ~fail
-
-    def body(c):
-        u, k, prev, theta, done, fail, nj, J_last = c
-        F = jnp.concatenate([H(u), jnp.reshape(row @ (u - u_p), (1,))])
-        if chord:
-            fac = fixed[1]
-        else:
-            J_last = Jf(u)
-            fac = _bordered(J_last, row, batched)
-            nj = nj + 1
-        du = -solve(fac, F)
-        u_new = u + du
-        nrm = jnp.linalg.norm(du)
-        th = jnp.where(k > 0, nrm / jnp.maximum(prev, 1e-300), 0.0)
-        # a-posteriori estimate of the remaining error: θ/(1 − θ)·‖Δu‖ (Deuflhard)
-        rest = jnp.where(k > 0, th / jnp.maximum(1.0 - th, 1e-3) * nrm, nrm)
-        scale = tol_factor * opts.step_tol * (1.0 + jnp.linalg.norm(u_new))
-        done = (nrm <= scale) | ((k > 0) & (rest <= scale) & (th < 1.0))
-        fail = ~jnp.all(jnp.isfinite(u_new)) | ((k > 0) & (th >= limit))
-        return (u_new, k + 1, nrm, jnp.maximum(theta, th), done, fail, nj, J_last)
-
-    zero = jnp.zeros((), u_p.dtype)
-    # a prediction that already solves H (an exact start) needs no Jacobian at all
-    u0 = u_p if u_start is None else u_start
-    exact = (jnp.linalg.norm(H(u0)) <= 1e-2 * opts.tol) | ~jnp.asarray(active)
-    J0 = fixed[0] if chord else jnp.zeros((u_p.shape[0] - 1, u_p.shape[0]), u_p.dtype)
-    init = (u0, jnp.int32(0), zero, zero, exact, jnp.bool_(False), jnp.int32(0), J0)
-    u, k, last, theta, done, fail, nj, J_last = jax.lax.while_loop(cond, body, init)
-    Hn = jnp.linalg.norm(H(u))
-    ok = done & ~fail & (Hn <= opts.tol) & jnp.all(jnp.isfinite(u))
-    return _Newton(u, ok, k, nj, theta, J_last, last)
-
-
-# ---------------------------------------------------------------------------------------------
-# The tracking loop.
-
-
-class _State(NamedTuple):
     u: Array
     t: Array
-    J: Array  # Jacobian at u (chord corrector)
-    det_sign: Array  # sign and log|det| of [J; tᵀ] at u
+    J: Array
+    det_sign: Array
     logdet: Array
     h: Array
     s: Array
     u_prev: Array
     t_prev: Array
     has_prev: Array
-    status: Array  # -1 while running, else a Status code
+    status: Array
     steps: Array
     rejected: Array
     newton: Array
@@ -337,28 +179,23 @@ class _State(NamedTuple):
     jvps: Array
     attempts: Array
     n_points: Array
-    # One row per accepted point, [u | t | s]; the last row is scratch, written (and ignored)
-    # by a rejected step, so a step writes one row unconditionally: no read-modify-write.
     P: Array
-    # Events: the loop stores the bracketing step, `_locate_events` refines it afterwards.
-    # One row per event, [kind | u_a | t_a | u_c | t_c | g_a, g_c, log|det| at u_a, s_a] (a and
-    # c: the step's start and end; kind indexes EVENT_KINDS, −1 unused); last row scratch.
     n_events: Array
     EV: Array
-    # per-path constants, carried so that one compiled step serves any path (lane refill)
     lam_start: Array
-    dirn: Array  # sign(λ_end − λ_start)
+    lam_end: Array
+    dirn: Array
     w0norm: Array
     w_max: Array
-    hw0: Array  # ‖H_w‖_F at the start: the scale of `singular_tol`
+    hw0: Array
 
 
-_RUNNING = -1
-_BUFFERS = frozenset({"P", "n_events", "EV"})
+#: fields of `TrackerState` written by masked scatters (a finished lane's stay unchanged)
+BUFFERS = frozenset({"P", "n_events", "EV"})
 
 
-class _Result(NamedTuple):
-    """What the compiled tracker returns (arrays only; a PyTree, so it vmaps)."""
+class Result(NamedTuple):
+    """What the compiled tracker returns for a path (arrays only; a PyTree, so it vmaps)."""
 
     status: Array
     n_points: Array
@@ -377,83 +214,69 @@ class _Result(NamedTuple):
     jvps: Array
 
 
-class _Machine(NamedTuple):
-    """The tracker as three pure functions of one path's state: `init(u0)`, `step(state)`,
-    `finish(state)`. `_run_packed` chains them; `track_many` runs `step` on a pool of lanes."""
+@dataclasses.dataclass(frozen=True)
+class Algorithm:
+    """The tracker's parts and options: hashable, so it is a static argument of ``jit``.
 
-    init: Callable[[Array], _State]
-    step: Callable[[_State], _State]
-    finish: Callable[[_State], _Result]
+    Its methods are pure functions of (problem, state), traced inside ``jit`` (and ``vmap``
+    when `batched`): `init`, `step` (one attempted step of a running path), `finish`.
+    """
 
+    options: TrackerOptions
+    predictor: AbstractPredictor
+    corrector: AbstractCorrector
+    controller: AbstractStepSizeController
+    events: tuple[AbstractEvent, ...]
+    divergence: AbstractDivergence
+    batched: bool = False
 
-def _orient(t: Array, dirn: Array, natural: bool) -> Array:
-    # natural mode orders points by λ, not by continuity of the tangent
-    return jnp.where(dirn * t[-1] < 0, -t, t) if natural else t
+    @property
+    def event_names(self) -> tuple[str, ...]:
+        """`Event.kind` of each event index."""
+        return tuple(e.name for e in self.events)
 
+    def system(self, problem: Any) -> System:
+        """The problem's `System`, with the linear algebra for this algorithm."""
+        return system_of(problem, batched=self.batched)
 
-def _velocity(t: Array, dirn: Array, natural: bool) -> Array:
-    """du/dτ for the step parameter τ: arc length, or dirn·λ in natural mode."""
-    return t / (dirn * t[-1]) if natural else t
-
-
-def _machine(problem: Any, lam_end: Array, opts: TrackerOptions, lanes: bool = True) -> _Machine:
-    """`lanes=False`: `step` is only ever called on a running path (a while loop on one
-    path), so it skips the guards that keep a finished lane unchanged."""
-    H, Jf = _problem_fns(problem)
-    natural = opts.method == "natural"
-    order = _PREDICTORS[opts.predictor]
-    chord = opts.corrector == "chord"
-    simplified = opts.corrector == "simplified"
-    N = opts.max_steps + 1 if opts.max_points is None else min(opts.max_points, opts.max_steps + 1)
-    E = opts.max_events
-
-    def e_lam_of(u):
-        return jnp.zeros(u.shape[0], u.dtype).at[-1].set(1.0)
-
-    def orient(t, dirn):
-        return _orient(t, dirn, natural)
-
-    def velocity(t, dirn):
-        return _velocity(t, dirn, natural)
-
-    def field(u, t_ref, dirn):
-        tt, _, _ = _tangent(Jf(u), t_ref, lanes)
-        return velocity(orient(tt, dirn), dirn)
-
-    def init(u0: Array) -> _State:
+    def init(self, problem: Any, u0: Array, lam_end: Array) -> TrackerState:
+        """The state at the start: w₀ corrected at fixed λ₀, then the first tangent
+        (INVALID_START when that fails)."""
+        opts = self.options
+        sys = self.system(problem)
         dtype = u0.dtype
         n1 = u0.shape[0]
-        shape = jax.eval_shape(H, u0).shape  # checked once per compilation, not per call
+        shape = jax.eval_shape(sys.H, u0).shape  # checked once per compilation, not per call
         if shape != (n1 - 1,):
             raise ValueError(f"problem: H(w, lam) must return shape ({n1 - 1},), got {shape}")
-        e_lam = e_lam_of(u0)
+        e_lam = jnp.zeros(n1, dtype).at[-1].set(1.0)
         lam_start = u0[-1]
+        lam_end = jnp.asarray(lam_end, dtype)
         dirn = jnp.sign(lam_end - lam_start)
         w0norm = jnp.linalg.norm(u0[:-1])
-        w_max = opts.w_max if opts.w_max is not None else 1e6 * jnp.maximum(1.0, w0norm)
 
-        # ---- start: correct w0 at fixed λ0, then the first tangent
-        start = _newton(H, Jf, u0, e_lam, opts, batched=lanes)
+        start = newton_solve(sys, u0, e_lam, opts.newton)
         u_start = jnp.where(start.converged, start.u, u0)
-        J0 = Jf(u_start)
-        t0, sign0, logdet0 = _tangent(J0, dirn * e_lam, lanes)
+        J0 = sys.J(u_start)
+        t0, sign0, logdet0 = tangent(sys, J0, dirn * e_lam)
         valid = start.converged & jnp.all(jnp.isfinite(t0)) & (jnp.abs(t0[-1]) > 1e-14)
 
+        N, E = opts.n_stored, opts.max_events
         P = jnp.full((N + 1, 2 * n1 + 1), jnp.nan, dtype)
-        EV = jnp.full((E + 1, 4 * n1 + 5), jnp.nan, dtype).at[:, 0].set(-1.0)
-        return _State(
+        EV = jnp.full((E + 1, record_width(n1)), jnp.nan, dtype).at[:, 0].set(-1.0)
+        span = jnp.abs(lam_end - lam_start) if opts.natural else 1
+        return TrackerState(
             u=u_start,
             t=t0,
             J=J0,
             det_sign=sign0,
             logdet=logdet0,
-            h=jnp.asarray(opts.initial_step, dtype)
-            * (jnp.abs(lam_end - lam_start) if natural else 1),
+            h=jnp.asarray(opts.initial_step, dtype) * span,
             s=jnp.zeros((), dtype),
             u_prev=u_start,
             t_prev=t0,
             has_prev=jnp.bool_(False),
-            status=jnp.where(valid, _RUNNING, Status.INVALID_START.code).astype(jnp.int32),
+            status=jnp.where(valid, RUNNING, Status.INVALID_START.code).astype(jnp.int32),
             steps=jnp.int32(0),
             rejected=jnp.int32(0),
             newton=start.iterations,
@@ -465,105 +288,44 @@ def _machine(problem: Any, lam_end: Array, opts: TrackerOptions, lanes: bool = T
             n_events=jnp.int32(0),
             EV=EV,
             lam_start=lam_start,
+            lam_end=lam_end,
             dirn=dirn,
             w0norm=w0norm,
-            w_max=jnp.asarray(w_max, dtype),
+            w_max=jnp.asarray(self.divergence.bound(w0norm), dtype),
             hw0=jnp.linalg.norm(J0[:, :-1]),
         )
 
-    def predict(st: _State, h):
-        u, t, dirn = st.u, st.t, st.dirn
-        v = velocity(t, dirn)
-        if order == 1:
-            return u + h * v, jnp.int32(0)
-        if order == 4:
-            k2 = field(u + 0.5 * h * v, t, dirn)
-            k3 = field(u + 0.5 * h * k2, t, dirn)
-            k4 = field(u + h * k3, t, dirn)
-            return u + h / 6.0 * (v + 2 * k2 + 2 * k3 + k4), jnp.int32(3)
-        # cubic Hermite through (u_prev, u) extrapolated by h; τ-spacing of the two points:
-        vp = velocity(st.t_prev, dirn)
-        if natural:
-            dt = jnp.abs(u[-1] - st.u_prev[-1])
-        else:
-            chord_len = jnp.linalg.norm(u - st.u_prev)
-            half = 0.5 * jnp.arccos(jnp.clip(st.t_prev @ t, -1.0, 1.0))
-            # arc = chord·(θ/2)/sin(θ/2): exact on circles, so the cubic keeps its order
-            dt = chord_len * jnp.where(half > 1e-8, half / jnp.sin(jnp.maximum(half, 1e-8)), 1.0)
-        tau = 1.0 + h / jnp.maximum(dt, 1e-300)
-        h00, h10 = 2 * tau**3 - 3 * tau**2 + 1, tau**3 - 2 * tau**2 + tau
-        h01, h11 = -2 * tau**3 + 3 * tau**2, tau**3 - tau**2
-        cubic = h00 * st.u_prev + h10 * dt * vp + h01 * u + h11 * dt * v
-        return jnp.where(st.has_prev & (dt > 0), cubic, u + h * v), jnp.int32(0)
-
-    def step(st: _State) -> _State:
-        # Branch-free: under vmap a lax.cond runs both branches anyway, and writing one row
-        # of a buffer is far cheaper than selecting between two copies of it.
+    def step(self, problem: Any, st: TrackerState) -> TrackerState:
+        """One attempted step: predict, correct, accept or reject, record events, decide the
+        status. Branch-free: under vmap a ``lax.cond`` runs both branches anyway, and writing
+        one row of a buffer is far cheaper than selecting between two copies of it."""
+        opts, natural = self.options, self.options.natural
+        sys = self.system(problem)
         u, t, h = st.u, st.t, st.h
-        dirn, lam_start, w_max = st.dirn, st.lam_start, st.w_max
-        e_lam = e_lam_of(u)
+        dirn, lam_start, lam_end = st.dirn, st.lam_start, st.lam_end
+        e_lam = jnp.zeros(u.shape[0], u.dtype).at[-1].set(1.0)
         lam = u[-1]
         scale = 1.0 + jnp.linalg.norm(u)
-        u_p, extra_j = predict(st, h)
-        # land exactly on λ_end when the prediction reaches it: an Euler step to λ_end, λ fixed
+        running = st.status == RUNNING
+
+        # ---- predict; land exactly on λ_end when the prediction reaches it: an Euler step
+        # to λ_end, then a correction with λ fixed
+        pin = PredictorInput(u, t, st.u_prev, st.t_prev, st.has_prev, dirn)
+        u_p, extra_j = self.predictor.predict(sys, pin, h, natural)
         cross = dirn * (u_p[-1] - lam_end) >= 0
-        v = velocity(t, dirn)
+        v = velocity(t, dirn, natural)
         u_land = (u + ((lam_end - lam) / v[-1]) * v).at[-1].set(lam_end)
         u_p = jnp.where(cross, u_land, u_p)
         fix_lam = cross | natural
         row = jnp.where(fix_lam, e_lam, t)
-        running = st.status == _RUNNING if lanes else jnp.bool_(True)
-        jvps = jnp.int32(0)
-        if simplified:
-            # one Jacobian, at the prediction: Newton's matrix for every iteration, and (with
-            # the old tangent as border) the matrix that refines the new tangent by JVPs
-            J_c = Jf(u_p)
-            f_t = _bordered(J_c, t, lanes)
-            f_n = (
-                _bordered(J_c, e_lam, lanes)
-                if natural
-                else jax.lax.cond(cross, lambda: _bordered(J_c, e_lam, lanes), lambda: f_t)
-            )
-            nw = _newton(H, Jf, u_p, row, opts, (J_c, f_n), _GIVE_UP, active=running, batched=lanes)
-            # a frozen Jacobian that cannot keep up (the iteration contracts slowly, e.g. a
-            # saturating network): Newton takes over from where it stopped (or from the
-            # prediction if it went astray); no work where not needed
-            retry = running & ~nw.converged
-            restart = jnp.where(jnp.all(jnp.isfinite(nw.u)), nw.u, u_p)
 
-            def take_over(nw=nw, restart=restart, retry=retry):
-                full = _newton(H, Jf, u_p, row, opts, active=retry, u_start=restart, batched=lanes)
-                return full._replace(iterations=nw.iterations + full.iterations)
+        # ---- correct
+        c = self.corrector.correct(
+            sys, CorrectorInput(u, t, st.J, u_p, row, fix_lam, e_lam, running), opts.newton
+        )
+        u_c, t_c = c.u, orient(c.t, dirn, natural)
 
-            if lanes:  # under vmap a cond runs both branches: mask instead
-                full = take_over()
-                nw = jax.tree_util.tree_map(lambda a, b: jnp.where(retry, b, a), nw, full)
-            else:
-                nw = jax.lax.cond(retry, take_over, lambda nw=nw: nw)
-            u_c = nw.u
-            t_c, jvps, refined = _refined_tangent(H, u_c, f_t, _TANGENT_ITERATIONS)
-
-            # the Jacobian moved too fast for the refinement (e.g. a saturating network): take
-            # the tangent, and the determinant's sign, from a new one at u_c
-            def exact():
-                J = Jf(u_c)
-                return (J, *_tangent(J, t, lanes))
-
-            J_c, t_c, sign_c, logdet_c = jax.lax.cond(
-                refined, lambda: (J_c, t_c, f_t.sign, f_t.logdet), exact
-            )
-            new_j = 1 + nw.jacobians + (~refined).astype(jnp.int32)
-        else:
-            fixed = (st.J, _bordered(st.J, row, lanes)) if chord else None
-            nw = _newton(H, Jf, u_p, row, opts, fixed=fixed, active=running, batched=lanes)
-            u_c = nw.u
-            # Newton's last Jacobian was taken within its last (converged, tiny) update of
-            # u_c: good for the tangent, and one Jacobian per step saved
-            reuse = (nw.jacobians > 0) & (nw.last_step <= 1e-6 * scale)
-            J_c = jax.lax.cond(reuse, lambda: nw.J_last, lambda: Jf(u_c))
-            t_c, sign_c, logdet_c = _tangent(J_c, t, lanes)
-            new_j = nw.jacobians + (~reuse).astype(jnp.int32)
-        t_c = orient(t_c, dirn)
+        # ---- accept or reject, and the next step
         alpha = jnp.arccos(jnp.clip(t @ t_c, -1.0, 1.0))
         delta = jnp.linalg.norm(u_c - u_p) / scale
         lam_c = u_c[-1]
@@ -575,86 +337,61 @@ def _machine(problem: Any, lam_end: Array, opts: TrackerOptions, lanes: bool = T
         )
         ok = (
             running
-            & nw.converged
+            & c.converged
             & finite
             & ~overshoot
             & ~jump
-            & (nw.contraction <= opts.contraction_max)
-            & (delta <= opts.distance_max)
-            & (alpha <= opts.angle_max)
+            & self.controller.accept(c.contraction, delta, alpha)
         )
-        # step-size factor: each criterion's ratio to its reference, at its order in h
-        p1 = float(order + 1)
-        f = jnp.maximum(
-            jnp.maximum(
-                (nw.contraction / opts.contraction_ref) ** (1.0 / p1),
-                (delta / opts.distance_ref) ** (1.0 / p1),
-            ),
-            alpha / opts.angle_ref,
-        )
-        f = jnp.where(jnp.isfinite(f), f, 4.0)
+        h_acc, h_rej = self.controller.adapt(h, c.contraction, delta, alpha, self.predictor.order)
         h_max = opts.max_step * (jnp.abs(lam_end - lam_start) if natural else scale)
-        h_acc = jnp.clip(h / jnp.clip(f, 0.4, 4.0), 0.0, h_max)
+        h_acc = jnp.clip(h_acc, 0.0, h_max)
         h_acc = jnp.where(cross, jnp.maximum(h_acc, h), h_acc)
-        h_rej = h / jnp.clip(f, 2.0, 8.0)
 
-        # ---- the accepted point (past the storage cap, the last slot keeps the latest one)
-        i = jnp.minimum(st.n_points, N - 1)
-        s_new = st.s + jnp.linalg.norm(u_c - u)
+        # ---- the status
         steps = st.steps + ok
         at_end = lam_c == lam_end
-        tangential = jnp.abs(t_c[-1]) < opts.landing_tol
-        outward = (t_c[:-1] @ u_c[:-1]) > 0
-        status_acc = jnp.int32(_RUNNING)
-        status_acc = jnp.where(steps >= opts.max_steps, Status.MAX_STEPS.code, status_acc)
-        status_acc = jnp.where(dirn * (lam_c - lam_start) < 0, Status.LEFT_SPAN.code, status_acc)
-        status_acc = jnp.where(jnp.linalg.norm(u_c[:-1]) > w_max, Status.DIVERGED.code, status_acc)
-        # H_w has vanished numerically (a saturated network: σ' underflows) with the weights
-        # running outward: the curve runs off to infinite w at a fixed λ, and past here it is
-        # not even numerically defined (H ≈ 0 for a whole range of w)
-        vanished = jnp.linalg.norm(J_c[:, :-1]) <= opts.singular_tol * st.hw0
-        status_acc = jnp.where(vanished & outward, Status.DIVERGED.code, status_acc)
-        status_acc = jnp.where(
-            at_end & tangential,
-            jnp.where(outward, Status.DIVERGED.code, Status.STEP_FAILURE.code),
-            status_acc,
+        status_acc = termination.after_accepted(
+            at_end=at_end,
+            tangential=jnp.abs(t_c[-1]) < opts.landing_tol,
+            outward=self.divergence.outward(u_c, t_c),
+            diverged=self.divergence.at_point(u_c, t_c, c.J, st.w_max, st.hw0, opts.singular_tol),
+            left_span=dirn * (lam_c - lam_start) < 0,
+            steps=steps,
+            max_steps=opts.max_steps,
         )
-        status_acc = jnp.where(at_end & ~tangential, Status.SUCCESS.code, status_acc)
-        # ---- the rejected attempt: too small a step ends the path; a path creeping along
-        # λ_end with growing weights is an asymptote at infinity
-        escaping = (
-            (jnp.abs(lam - lam_end) <= 1e-6) & (jnp.abs(t[-1]) <= 1e-6) & (t[:-1] @ u[:-1] > 0)
-        )
-        status_rej = jnp.where(
-            h_rej < opts.min_step * scale,
-            jnp.where(escaping, Status.DIVERGED.code, Status.STEP_FAILURE.code),
-            jnp.where(st.attempts + 1 >= 4 * opts.max_steps, Status.MAX_STEPS.code, _RUNNING),
+        status_rej = termination.after_rejected(
+            too_small=h_rej < opts.min_step * scale,
+            stalled=self.divergence.stalled(u, t, lam_end),
+            attempts=st.attempts + 1,
+            max_steps=opts.max_steps,
         )
 
-        # ---- events on the accepted step: store its bracket for `_locate_events`
-        turning = ok & (t[-1] * t_c[-1] < 0) & (not natural)
-        bif = ok & (sign_c != st.det_sign) & opts.detect_bifurcations
-        g_det = sign_c * jnp.exp(jnp.clip(logdet_c - st.logdet, -700.0, 700.0))
-        # both kinds in one scatter of two rows; a row not stored goes to the scratch row E
-        idx, rows, n_ev = [], [], st.n_events
-        for kind, flag, g0, g1 in ((0, turning, t[-1], t_c[-1]), (1, bif, st.det_sign, g_det)):
-            put = flag & (n_ev < E)
-            idx.append(jnp.where(put, n_ev, E))
-            head = jnp.stack([jnp.asarray(kind, u.dtype)])
-            tail = jnp.stack([g0, g1, st.logdet, st.s]).astype(u.dtype)
-            rows.append(jnp.concatenate([head, u, t, u_c, t_c, tail]))
-            n_ev = n_ev + put
-        EV = st.EV.at[jnp.stack(idx)].set(jnp.stack(rows))
+        # ---- events on the accepted step; the accepted point (past the storage cap, the
+        # last slot keeps the latest one)
+        s_new = st.s + jnp.linalg.norm(u_c - u)
+        EV, n_ev = record(
+            self.events,
+            natural,
+            st.EV,
+            st.n_events,
+            ok,
+            EventPoint(u, t, st.det_sign, st.logdet),
+            EventPoint(u_c, t_c, c.sign, c.logdet),
+            st.s,
+        )
+        N = opts.n_stored
+        i = jnp.minimum(st.n_points, N - 1)
 
         def pick(a, r):
             return jnp.where(ok, a, r)
 
-        new = st._replace(
+        return st._replace(
             u=pick(u_c, u),
             t=pick(t_c, t),
-            J=pick(J_c, st.J),
-            det_sign=pick(sign_c, st.det_sign),
-            logdet=pick(logdet_c, st.logdet),
+            J=pick(c.J, st.J),
+            det_sign=pick(c.sign, st.det_sign),
+            logdet=pick(c.logdet, st.logdet),
             h=pick(h_acc, h_rej),
             s=pick(s_new, st.s),
             u_prev=pick(u, st.u_prev),
@@ -663,60 +400,64 @@ def _machine(problem: Any, lam_end: Array, opts: TrackerOptions, lanes: bool = T
             status=pick(status_acc, status_rej).astype(jnp.int32),
             steps=steps,
             rejected=st.rejected + ~ok,
-            newton=st.newton + nw.iterations,
-            jacobians=st.jacobians + new_j + extra_j,
-            jvps=st.jvps + jvps,
+            newton=st.newton + c.iterations,
+            jacobians=st.jacobians + c.jacobians + extra_j,
+            jvps=st.jvps + c.jvps,
             attempts=st.attempts + 1,
             n_points=st.n_points + ok,
             P=st.P.at[jnp.where(ok, i, N)].set(jnp.concatenate([u_c, t_c, s_new[None]])),
             n_events=n_ev,
             EV=EV,
         )
-        if not lanes:
-            return new
-        # A finished path (in a batch, still being stepped) stays exactly as it ended: its
-        # buffers are guarded by `ok` (false when not running), the small fields here.
+
+    def step_lane(self, problem: Any, st: TrackerState) -> TrackerState:
+        """`step` for a lane of a batch, which may hold a finished path: that one stays
+        exactly as it ended (its buffers are guarded by the step's acceptance, false when not
+        running; the small fields here)."""
+        new = self.step(problem, st)
+        running = st.status == RUNNING
         return new._replace(
             **{
                 f: jnp.where(running, getattr(new, f), getattr(st, f))
                 for f in new._fields
-                if f not in _BUFFERS
+                if f not in BUFFERS
             }
         )
 
-    def finish(st: _State, locate: bool = True) -> _Result:
-        """The result; `locate=False` leaves the events unrefined (EU, ET, ES NaN) for
-        `_events_jit` to refine from `st.EV`, compiled apart (see `_run_packed`)."""
-        # ---- afterwards: an endpoint must be a regular root. On an asymptote to infinite weights
-        # a saturated network makes H vanish numerically at finite w (σ' and r both underflow).
-        f_end = factor(st.J[:, :-1], lanes)
+    def finish(self, problem: Any, st: TrackerState, locate_events: bool = True) -> Result:
+        """The result of a finished path: the endpoint checked for regularity and polished
+        at exactly λ_end; the events refined (`locate_events=False` leaves EU, ET, ES NaN
+        for `_events_jit` to refine from ``st.EV``, compiled apart)."""
+        opts = self.options
+        sys = self.system(problem)
+        # an endpoint must be a regular root. On an asymptote to infinite weights a saturated
+        # network makes H vanish numerically at finite w (σ' and r both underflow).
+        f_end = sys.factor(st.J[:, :-1])
         # 1/‖H_w⁻¹‖_F ≤ σ_min(H_w); NaN (an exactly singular H_w) counts as singular
         singular = ~(opts.singular_tol * st.hw0 * inverse_norm(f_end) < 1.0)
-        growing = (st.t[:-1] @ st.u[:-1] > 0) & (jnp.linalg.norm(st.u[:-1]) > st.w0norm)
-        status = jnp.where(
-            (st.status == Status.SUCCESS.code) & singular,
-            jnp.where(growing, Status.DIVERGED.code, Status.STEP_FAILURE.code),
+        status = termination.at_finish(
             st.status,
+            singular=singular,
+            escaped=self.divergence.at_singular_end(st.u, st.t, st.w0norm),
         )
-        st = st._replace(status=status.astype(jnp.int32))
-
-        # ---- refine the events, polish the endpoint at exactly λ_end
-        if locate:
-            EU, ET, ES, nj = _locate_events(H, Jf, st.EV, st.n_events, st.dirn, opts, lanes)
+        N, E = opts.n_stored, opts.max_events
+        n1 = st.u.shape[0]
+        if locate_events:
+            EU, ET, ES, nj = locate(
+                sys, self.events, opts.natural, opts.newton, st.EV, st.n_events, st.dirn
+            )
         else:
-            n1 = st.u.shape[0]
             EU = ET = jnp.full((E, n1), jnp.nan, st.u.dtype)
             ES, nj = jnp.full((E,), jnp.nan, st.u.dtype), 0
-        success = st.status == Status.SUCCESS.code
+        success = status == Status.SUCCESS.code
         last = jnp.minimum(st.n_points, N) - 1
-        n1 = st.u.shape[0]
         U, T, S = st.P[:N, :n1], st.P[:N, n1 : 2 * n1], st.P[:N, 2 * n1]
         # the landing point is accurate to step_tol: chord steps with its Jacobian (already
         # computed for its tangent) reach full precision without a new one
-        w_end, polish_j = _polish_loop(H, Jf, U[last, :-1], lam_end, 1e-15, success, fixed=f_end)
+        w_end, polish_j = polish(sys, U[last, :-1], st.lam_end, 1e-15, success, fixed=f_end)
         U = U.at[last].set(jnp.where(success, U[last].at[:-1].set(w_end), U[last]))
-        return _Result(
-            status=st.status,
+        return Result(
+            status=status.astype(jnp.int32),
             n_points=st.n_points,
             U=U,
             T=T,
@@ -733,144 +474,103 @@ def _machine(problem: Any, lam_end: Array, opts: TrackerOptions, lanes: bool = T
             jvps=st.jvps,
         )
 
-    return _Machine(init, step, finish)
+
+# ---------------------------------------------------------------------------------------------
+# Choosing the parts: names or objects, plus the parts' settings given as keyword options.
 
 
-def _locate_events(
-    H, Jf, EV: Array, n_events: Array, dirn: Array, opts: TrackerOptions, batched: bool = False
-):
-    """Refine each stored event by an Illinois (regula falsi) iteration on its step.
+_OPTION_NAMES = frozenset(f.name for f in dataclasses.fields(TrackerOptions))
+_PART_OPTIONS = CONTROLLER_OPTIONS | {"turning_tol", "detect_bifurcations", "w_max"}
 
-    Points u(σ) on the step come from the corrector started at u_a + σ·p with the step's
-    constraint row; g(σ) is dλ/ds (turning points) or det[H_u; tᵀ] relative to its value at
-    u_a (bifurcations). Done after the loop, once per event, so the hot loop stays small.
-    `EV`, `n_events`: the loop's event records (`_State`); `dirn` = sign(λ_end − λ_start).
-    """
-    E = EV.shape[0] - 1
-    n1 = (EV.shape[1] - 5) // 4
-    natural = opts.method == "natural"
-    e_lam = jnp.zeros(n1, EV.dtype).at[-1].set(1.0)
 
-    def orient(t):
-        return _orient(t, dirn, natural)
-
-    def velocity(t):
-        return _velocity(t, dirn, natural)
-
-    def one(i, bufs):
-        EU, ET, ES, nj_total = bufs
-        rec = EV[i]
-        kind = rec[0].astype(jnp.int32)
-        u_a, t_a, u_c, t_c = (rec[1 + k * n1 : 1 + (k + 1) * n1] for k in range(4))
-        g0, g1, logdet_a, s_a = rec[1 + 4 * n1 :]
-        p = velocity(t_a)
-        row = e_lam if natural else t_a
-        sig1 = (row @ (u_c - u_a)) / (row @ p)
-        tol_g = jnp.where(kind == 0, opts.turning_tol, 0.0)
-
-        step_len = jnp.linalg.norm(u_c - u_a)
-
-        def point(sig):
-            u_pred = u_a + sig * p
-            nw = _newton(H, Jf, u_pred, row, opts, batched=batched)
-            tt, sgn, logdet = _tangent(Jf(nw.u), t_a, batched)
-            tt = orient(tt)
-            g_det = sgn * jnp.exp(jnp.clip(logdet - logdet_a, -700.0, 700.0))
-            g = jnp.where(kind == 0, tt[-1], g_det)
-            finite = jnp.all(jnp.isfinite(nw.u)) & jnp.all(jnp.isfinite(tt)) & jnp.isfinite(g)
-            # near a branch point the corrector may converge onto the other branch: a point
-            # farther from its prediction than half the step is not on this step's arc
-            near = jnp.linalg.norm(nw.u - u_pred) <= 0.5 * step_len
-            return nw.u, tt, g, finite & nw.converged & near, nw.jacobians + 1
-
-        def cond(c):
-            a, ga, b, gb, u_b, t_b, k, nj, x_fail, stuck = c
-            return (
-                (k < 40)
-                & ~stuck
-                & (jnp.abs(gb) > tol_g)
-                & (jnp.abs(b - a) > 1e-15 * (1 + jnp.abs(b)))
-            )
-
-        def body(c):
-            a, ga, b, gb, u_b, t_b, k, nj, x_fail, stuck = c
-            x = b - gb * (b - a) / (gb - ga)
-            x = jnp.where(jnp.isfinite(x), x, 0.5 * (a + b))
-            # Every bordered matrix is singular exactly at a branch point, so the corrector
-            # fails if x hits it to the last bit; then x is the root, and we evaluate just
-            # beside it, towards b. Repeated hits shrink that offset geometrically.
-            retry = jnp.isfinite(x_fail)
-            x = jnp.where(retry, x_fail + 1e-4 * (b - x_fail), x)
-            u_x, t_x, gx, ok, j = point(x)
-            stuck = ~ok & retry
-            x_fail = jnp.where(ok | retry, jnp.nan, x)
-            flip = gx * gb < 0
-            a2 = jnp.where(ok & flip, b, a)
-            ga2 = jnp.where(ok, jnp.where(flip, gb, 0.5 * ga), ga)
-
-            def keep(new, old):
-                return jnp.where(ok, new, old)
-
-            return (
-                a2,
-                ga2,
-                keep(x, b),
-                keep(gx, gb),
-                keep(u_x, u_b),
-                keep(t_x, t_b),
-                k + 1,
-                nj + j,
-                x_fail,
-                stuck,
-            )
-
-        zero = jnp.zeros((), u_a.dtype)
-        nan = jnp.asarray(jnp.nan, u_a.dtype)
-        init = (zero, g0, sig1, g1, u_c, t_c, jnp.int32(0), jnp.int32(0), nan, jnp.bool_(False))
-        out = jax.lax.while_loop(cond, body, init)
-        u_ev, t_ev, nj = out[4], out[5], out[7]
-        return (
-            EU.at[i].set(u_ev),
-            ET.at[i].set(t_ev),
-            ES.at[i].set(s_a + jnp.linalg.norm(u_ev - u_a)),
-            nj_total + nj,
-        )
-
-    nan = jnp.full((E, n1), jnp.nan, EV.dtype)
-    init = (0, (nan, nan, jnp.full((E,), jnp.nan, EV.dtype), jnp.int32(0)))
-    _, bufs = jax.lax.while_loop(
-        lambda c: c[0] < jnp.minimum(n_events, E),
-        lambda c: (c[0] + 1, one(c[0], c[1])),
-        init,
+def _build(
+    predictor: Any,
+    corrector: Any,
+    controller: Any,
+    events: Any,
+    divergence: Any,
+    options: dict,
+    batched: bool,
+) -> Algorithm:
+    unknown = options.keys() - _OPTION_NAMES - _PART_OPTIONS
+    if unknown:
+        raise ValueError(f"options: unknown {sorted(unknown)}; see homotopy.TrackerOptions")
+    opts = TrackerOptions(**{k: v for k, v in options.items() if k in _OPTION_NAMES})
+    ctrl = controller_from(
+        controller, **{k: v for k, v in options.items() if k in CONTROLLER_OPTIONS}
     )
-    return bufs
+    if events is None:
+        tp = TurningPoint(**({"tol": options["turning_tol"]} if "turning_tol" in options else {}))
+        _check_positive("turning_tol", tp.tol)
+        detect = options.get("detect_bifurcations", True)
+        if not isinstance(detect, bool | np.bool_):
+            raise ValueError(f"detect_bifurcations: expected a bool, got {detect!r}")
+        evs = (tp, Bifurcation()) if detect else (tp,)
+    else:
+        given = {"turning_tol", "detect_bifurcations"} & options.keys()
+        if given:
+            raise ValueError(
+                f"events: {sorted(given)} given beside events=; set them on the events instead"
+            )
+        evs = events_from(events)
+    div_fields = {"w_max": options["w_max"]} if options.get("w_max") is not None else {}
+    return Algorithm(
+        options=opts,
+        predictor=predictor_from(predictor),
+        corrector=corrector_from(corrector),
+        controller=ctrl,
+        events=evs,
+        divergence=divergence_from(divergence, **div_fields),
+        batched=batched,
+    )
 
 
-def _polish_loop(H, Jf, w, lam, tol, go, fixed: Factored | None = None):
-    """Newton at fixed λ to full precision: iterate while the update keeps shrinking.
+def _check_positive(name: str, v: Any) -> None:
+    if not isinstance(v, int | float | np.floating) or isinstance(v, bool):
+        raise ValueError(f"{name}: expected a positive finite number, got {v!r}")
+    if not math.isfinite(v) or v <= 0:
+        raise ValueError(f"{name}: expected a positive finite number, got {v!r}")
 
-    With `fixed` given (the factored H_w of a point already near the solution), chord steps
-    with it instead: no Jacobian is evaluated.
+
+@functools.lru_cache(maxsize=128)
+def _build_cached(key: tuple) -> Algorithm:
+    parts, items, batched = key
+    return _build(*(p for _, p in parts), {k: v for k, _, v in items}, batched)
+
+
+def algorithm(
+    *,
+    predictor: Any = "hermite",
+    corrector: Any = "simplified",
+    controller: Any = "allgower_georg",
+    events: Any = None,
+    divergence: Any = "network",
+    batched: bool = False,
+    **options: Any,
+) -> Algorithm:
+    """The `Algorithm` of these parts and options, validated once per distinct set.
+
+    **Raises:** `ValueError` naming the argument for an unknown option, part or bad value.
     """
-    u0 = jnp.concatenate([w, jnp.reshape(jnp.asarray(lam, w.dtype), (1,))])
-
-    def body(c):
-        u, k, prev, go, nj = c
-        du = -solve(factor(Jf(u)[:, :-1]) if fixed is None else fixed, H(u))
-        nrm = jnp.linalg.norm(du)
-        better = jnp.isfinite(nrm) & (nrm < prev)
-        u_new = jnp.where(better, u.at[:-1].add(du), u)
-        go = better & (nrm > tol * (1.0 + jnp.linalg.norm(u[:-1])))
-        return u_new, k + 1, jnp.where(better, nrm, prev), go, nj + (fixed is None)
-
-    init = (u0, 0, jnp.asarray(jnp.inf, w.dtype), jnp.asarray(go), jnp.int32(0))
-    u, _, _, _, nj = jax.lax.while_loop(lambda c: (c[1] < 30) & c[3], body, init)
-    return u[:-1], nj
+    parts = (predictor, corrector, controller, events, divergence)
+    try:
+        # the type is part of the key: 1, 1.0 and True are equal but not equally valid
+        key = (
+            tuple((type(p), p) for p in parts),
+            tuple((k, type(v), v) for k, v in sorted(options.items())),
+            batched,
+        )
+        hash(key)
+    except TypeError:  # an unhashable value (e.g. a list of events): validate it uncached
+        return _build(*parts, options, batched)
+    return _build_cached(key)
 
 
-# LLVM's expensive passes cost ~0.5 s of every compile and buy no measurable run time on
-# these small loops (scripts/bench.py; issue 5's cold-start target).
-COMPILER_OPTIONS = {"xla_llvm_disable_expensive_passes": True, "xla_cpu_use_fusion_emitters": False}
+# ---------------------------------------------------------------------------------------------
+# Compiled entry points. Results are packed into one float and one int array (fetching 2
+# arrays from the device instead of 14, and putting 1, not 2, is most of the per-call overhead
+# of a short path).
+
 
 _FLOAT_FIELDS = ("U", "T", "S", "EV", "dirn")
 _INT_FIELDS = (
@@ -886,44 +586,72 @@ _INT_FIELDS = (
 )
 
 
-def _run_packed(problem_dyn, static, u0_lam1, opts: TrackerOptions):
-    """`_run` from (w0, λ0, λ1) in one array, with its result packed into one float and one
-    int array (fetching 2 arrays from the device instead of 14, and putting 1, not 2, is most
-    of the per-call overhead of a short path). The events come back as the loop's records
-    (EV, dirn), unrefined: `_events_jit` refines them, compiled apart, so that the many paths
-    without events neither compile nor carry the event locator."""
-    problem = static.obj if static is not None else problem_dyn
-    m = _machine(problem, u0_lam1[-1], opts, lanes=False)
-    st = jax.lax.while_loop(lambda s: s.status == _RUNNING, m.step, m.init(u0_lam1[:-1]))
-    res = m.finish(st, locate=False)
+def _pack(alg: Algorithm, problem: Any, st: TrackerState):
+    """`finish` without the event refinement, packed. The events come back as the loop's
+    records (EV, dirn), unrefined: `_events_jit` refines them, compiled apart, so that the
+    many paths without events neither compile nor carry the event locator."""
+    res = alg.finish(problem, st, locate_events=False)
     out = dict(res._asdict(), EV=st.EV, dirn=st.dirn)
     floats = jnp.concatenate([jnp.ravel(out[f]) for f in _FLOAT_FIELDS])
     ints = jnp.concatenate([jnp.ravel(out[f]).astype(jnp.int32) for f in _INT_FIELDS])
     return floats, ints
 
 
+def _run_packed(problem_dyn, static, u0_lam1, alg: Algorithm):
+    """init, step while running, finish: one path in one compiled loop, from (w0, λ0, λ1)."""
+    problem = join_problem(problem_dyn, static)
+    st0 = alg.init(problem, u0_lam1[:-1], u0_lam1[-1])
+    st = jax.lax.while_loop(
+        lambda s: s.status == RUNNING, functools.partial(alg.step, problem), st0
+    )
+    return _pack(alg, problem, st)
+
+
 _run_packed_jit = jax.jit(
-    _run_packed, static_argnames=("static", "opts"), compiler_options=COMPILER_OPTIONS
+    _run_packed, static_argnames=("static", "alg"), compiler_options=COMPILER_OPTIONS
 )
 
 
-def _events(problem_dyn, static, EV, n_events, dirn, opts: TrackerOptions):
-    problem = static.obj if static is not None else problem_dyn
-    H, Jf = _problem_fns(problem)
-    return _locate_events(H, Jf, EV, n_events, dirn, opts)
+def _init(problem_dyn, static, u0_lam1, alg: Algorithm) -> TrackerState:
+    return alg.init(join_problem(problem_dyn, static), u0_lam1[:-1], u0_lam1[-1])
 
 
-_events_jit = jax.jit(
-    _events, static_argnames=("static", "opts"), compiler_options=COMPILER_OPTIONS
+def _step(problem_dyn, static, st, alg: Algorithm) -> TrackerState:
+    return alg.step(join_problem(problem_dyn, static), st)
+
+
+def _finish_packed(problem_dyn, static, st, alg: Algorithm):
+    return _pack(alg, join_problem(problem_dyn, static), st)
+
+
+def _events(problem_dyn, static, EV, n_events, dirn, alg: Algorithm):
+    sys = alg.system(join_problem(problem_dyn, static))
+    opts = alg.options
+    return locate(sys, alg.events, opts.natural, opts.newton, EV, n_events, dirn)
+
+
+_jit = functools.partial(
+    jax.jit, static_argnames=("static", "alg"), compiler_options=COMPILER_OPTIONS
 )
+_init_jit, _step_jit, _finish_jit, _events_jit = (
+    _jit(f) for f in (_init, _step, _finish_packed, _events)
+)
+
+
+def _kernel_basis(problem_dyn, static, u):
+    """Singular values and right singular vectors of H_u at u (for bifurcation events)."""
+    J = system_of(join_problem(problem_dyn, static)).J(u)
+    return jnp.linalg.svd(J, full_matrices=True)[1:]
+
+
+_kernel_basis_jit = jax.jit(_kernel_basis, static_argnames=("static",))
 
 
 @functools.lru_cache(maxsize=64)
 def _layout(n1: int, opts: TrackerOptions) -> tuple[tuple, tuple]:
     """(name, start, stop, shape) of every field in the packed float and int arrays."""
-    N = opts.max_steps + 1 if opts.max_points is None else min(opts.max_points, opts.max_steps + 1)
-    E = opts.max_events
-    shapes = dict(U=(N, n1), T=(N, n1), S=(N,), EV=(E + 1, 4 * n1 + 5), EK=(E,))
+    N, E = opts.n_stored, opts.max_events
+    shapes = dict(U=(N, n1), T=(N, n1), S=(N,), EV=(E + 1, record_width(n1)), EK=(E,))
     out = []
     for fields in (_FLOAT_FIELDS, _INT_FIELDS):
         pos, spans = 0, []
@@ -936,63 +664,25 @@ def _layout(n1: int, opts: TrackerOptions) -> tuple[tuple, tuple]:
     return out[0], out[1]
 
 
-def _unpack(
-    floats: np.ndarray, ints: np.ndarray, n1: int, opts: TrackerOptions, problem_dyn, static
-) -> _Result:
-    """The `_Result` of `_run_packed`'s output, its events refined by `_events_jit`."""
-    fl, it = _layout(n1, opts)
+def _unpack(floats: np.ndarray, ints: np.ndarray, n1: int, alg: Algorithm, dyn, static) -> Result:
+    """The `Result` of a packed output, its events refined by `_events_jit`."""
+    fl, it = _layout(n1, alg.options)
     out = {f: floats[a:b].reshape(shape) for f, a, b, shape in fl}
     out.update((f, ints[a:b].reshape(shape)) for f, a, b, shape in it)
     EV, dirn = out.pop("EV"), out.pop("dirn")
-    E = opts.max_events
+    E = alg.options.max_events
     if out["n_events"] > 0:
-        ev = _events_jit(problem_dyn, static, EV, out["n_events"], dirn, opts)
+        ev = _events_jit(dyn, static, EV, out["n_events"], dirn, alg)
         EU, ET, ES, nj = (np.asarray(a) for a in ev)
         out["jacobians"] = out["jacobians"] + nj
     else:
         EU = ET = np.full((E, n1), np.nan)
         ES = np.full((E,), np.nan)
-    return _Result(**out, EU=EU, ET=ET, ES=ES)
-
-
-def _polish(problem_dyn, static, w, lam, tol):
-    problem = static.obj if static is not None else problem_dyn
-    H, Jf = _problem_fns(problem)
-    return _polish_loop(H, Jf, w, lam, tol, True)[0]
-
-
-_polish_jit = jax.jit(_polish, static_argnames=("static",), compiler_options=COMPILER_OPTIONS)
-
-
-def correct_at(problem: Any, w: Any, lam: float, *, tol: float = 1e-12) -> np.ndarray:
-    """Solve H(w, λ) = 0 at fixed λ by Newton's method from `w` (for `Path.at`)."""
-    dyn, static = _split_problem(problem)
-    w = jnp.asarray(w, jnp.float64)
-    return np.asarray(_polish_jit(dyn, static, w, jnp.asarray(lam, jnp.float64), tol))
+    return Result(**out, EU=EU, ET=ET, ES=ES)
 
 
 # ---------------------------------------------------------------------------------------------
-# The public entry point.
-
-
-_OPTION_NAMES = frozenset(f.name for f in dataclasses.fields(TrackerOptions))
-
-
-@functools.lru_cache(maxsize=64)
-def _options_cached(items: tuple) -> TrackerOptions:
-    return TrackerOptions(**{k: v for k, _, v in items})
-
-
-def _options(options: dict) -> TrackerOptions:
-    """`TrackerOptions(**options)`, validated once per distinct set of options."""
-    unknown = options.keys() - _OPTION_NAMES
-    if unknown:
-        raise ValueError(f"options: unknown {sorted(unknown)}; see homotopy.TrackerOptions")
-    try:
-        # the type is part of the key: 1, 1.0 and True are equal but not equally valid
-        return _options_cached(tuple((k, type(v), v) for k, v in sorted(options.items())))
-    except TypeError:  # an unhashable value: validate it uncached
-        return TrackerOptions(**options)
+# The public interface.
 
 
 def _check_span(lam_span: Any) -> tuple[float, float]:
@@ -1003,6 +693,149 @@ def _check_span(lam_span: Any) -> tuple[float, float]:
     if not (math.isfinite(a) and math.isfinite(b)) or a == b:
         raise ValueError(f"lam_span: expected two distinct finite numbers, got {lam_span!r}")
     return a, b
+
+
+class Tracker:
+    r"""The path tracker for one problem, as a stepping interface.
+
+    ``tracker.init(start)`` gives the `TrackerState` at the start, ``tracker.step(state)``
+    one attempted step (accepted or rejected: see ``state.status``, ``state.steps``), and
+    ``tracker.finish(state)`` the `Path`. `run` does all three in one compiled loop; it is
+    what `track` calls, and `track_many` runs the same `Algorithm` on a pool of lanes. Each
+    method is compiled once per problem shape and set of parts.
+
+    **Arguments:** as `track`: `problem`, `lam_span`, the parts (`predictor`, `corrector`,
+    `controller`, `events`, `divergence`: names or objects) and keyword options
+    (`TrackerOptions` fields and the parts' settings).
+
+    **Raises:** `ValueError` naming the argument for a bad problem, span, part or option.
+    """
+
+    def __init__(
+        self,
+        problem: Any,
+        *,
+        lam_span: tuple[float, float] = (0.0, 1.0),
+        predictor: Any = "hermite",
+        corrector: Any = "simplified",
+        controller: Any = "allgower_georg",
+        events: Any = None,
+        divergence: Any = "network",
+        **options: Any,
+    ) -> None:
+        self.algorithm = algorithm(
+            predictor=predictor,
+            corrector=corrector,
+            controller=controller,
+            events=events,
+            divergence=divergence,
+            **options,
+        )
+        self.lam_span = _check_span(lam_span)
+        self.problem = check_problem(problem)
+        self._dyn, self._static = split_problem(problem)
+
+    def __repr__(self) -> str:
+        a = self.algorithm
+        return (
+            f"Tracker(lam_span={self.lam_span}, predictor={a.predictor}, "
+            f"corrector={a.corrector}, events={a.event_names}, divergence={a.divergence})"
+        )
+
+    def _u0(self, start: Any) -> np.ndarray:
+        w0 = start_of(self.problem, start)
+        # one numpy array in, (w0, λ0, λ1): jit converts it without an eager JAX op
+        u0_lam1 = np.empty(w0.shape[0] + 2)
+        u0_lam1[:-2], u0_lam1[-2], u0_lam1[-1] = w0, *self.lam_span
+        return u0_lam1
+
+    def init(self, start: Any = None) -> TrackerState:
+        """The state at ``lam_span[0]``: `start` (default ``problem.start()``) corrected at
+        fixed λ, and the first tangent; ``status`` is RUNNING (−1) or INVALID_START's code."""
+        return _init_jit(self._dyn, self._static, self._u0(start), self.algorithm)
+
+    def step(self, state: TrackerState) -> TrackerState:
+        """One attempted step of a running path; a finished one is returned unchanged."""
+        if int(state.status) != RUNNING:
+            return state
+        return _step_jit(self._dyn, self._static, state, self.algorithm)
+
+    def finish(self, state: TrackerState) -> Path:
+        """The `Path` of a state (normally a finished one; a running one ends as it is,
+        with its status reported as MAX_STEPS)."""
+        if int(state.status) == RUNNING:
+            state = state._replace(status=jnp.int32(Status.MAX_STEPS.code))
+        floats, ints = _finish_jit(self._dyn, self._static, state, self.algorithm)
+        return self._path(floats, ints, int(state.u.shape[0]))
+
+    def run(self, start: Any = None) -> Path:
+        """Track from `start` (default ``problem.start()``) to ``lam_span[1]`` in one
+        compiled loop."""
+        u0_lam1 = self._u0(start)
+        floats, ints = _run_packed_jit(self._dyn, self._static, u0_lam1, self.algorithm)
+        return self._path(floats, ints, u0_lam1.shape[0] - 1)
+
+    def _path(self, floats, ints, n1: int) -> Path:
+        res = _unpack(np.asarray(floats), np.asarray(ints), n1, self.algorithm, *self._split)
+        return to_path(res, self.problem, self.lam_span, self.algorithm)
+
+    @property
+    def _split(self) -> tuple[Any, Any]:
+        return self._dyn, self._static
+
+
+def track(
+    problem: Any,
+    *,
+    start: Any = None,
+    lam_span: tuple[float, float] = (0.0, 1.0),
+    predictor: Any = "hermite",
+    corrector: Any = "simplified",
+    controller: Any = "allgower_georg",
+    events: Any = None,
+    divergence: Any = "network",
+    **options: Any,
+) -> Path:
+    r"""Follow the solution path of H(w, λ) = 0 from λ = lam_span[0] to lam_span[1].
+
+    **Arguments:**
+
+    - `problem`: any object with ``H(w, lam)`` (and optionally ``jacobian(w, lam)``,
+      ``start()``; see `homotopy.protocol`), e.g. a `NaturalHomotopy` or `FunctionHomotopy`.
+    - `start`: the solution at ``lam_span[0]``; default ``problem.start()`` (for a
+      `NaturalHomotopy`: the linear least-squares weights X⁺d). It is first corrected by
+      Newton's method at fixed λ.
+    - `lam_span`: ``(lam0, lam1)``; λ may run either way.
+    - `predictor`: ``"hermite"`` (default), ``"euler"``, ``"rk4"`` or an
+      `AbstractPredictor` (`homotopy.predictors`).
+    - `corrector`: ``"simplified"`` (default), ``"newton"``, ``"chord"`` or an
+      `AbstractCorrector` (`homotopy.correctors`).
+    - `controller`: ``"allgower_georg"`` or an `AbstractStepSizeController`
+      (`homotopy.step_size`); its fields (``contraction_ref``, …) may also be given as
+      keywords.
+    - `events`: a sequence of event names or `AbstractEvent` objects (`homotopy.events`;
+      default: turning points and, unless ``detect_bifurcations=False``, bifurcations; the
+      turning points' tolerance is ``turning_tol``).
+    - `divergence`: ``"network"`` (default; ``w_max`` sets its bound), ``None`` (never
+      DIVERGED, for problems that are not networks) or an `AbstractDivergence`.
+    - `**options`: `TrackerOptions` fields (method, tol, max_steps, …).
+
+    **Returns:** a `Path`; its `status` says how it ended, never an exception from the loop.
+
+    **Raises:** `ValueError` naming the argument for an unknown option, a bad `start`,
+    `lam_span`, part or option value.
+    """
+    tracker = Tracker(
+        problem,
+        lam_span=lam_span,
+        predictor=predictor,
+        corrector=corrector,
+        controller=controller,
+        events=events,
+        divergence=divergence,
+        **options,
+    )
+    return tracker.run(start)
 
 
 def _messages(status: Status, st: dict, lam_span, opts: TrackerOptions) -> str:
@@ -1020,7 +853,7 @@ def _messages(status: Status, st: dict, lam_span, opts: TrackerOptions) -> str:
         hint = (
             " Natural-parameter continuation cannot pass a turning point (fold in λ) where "
             "H_w is singular: use method='arclength'."
-            if opts.method == "natural"
+            if opts.natural
             else " Try a smaller min_step, a looser tol, or check H for a singular point."
         )
         return f"step size fell below min_step at λ = {lam:.12g} (‖w‖ = {wn:.4g}).{hint}"
@@ -1037,87 +870,46 @@ def _messages(status: Status, st: dict, lam_span, opts: TrackerOptions) -> str:
     )
 
 
-def track(
-    problem: Any,
-    *,
-    start: Any = None,
-    lam_span: tuple[float, float] = (0.0, 1.0),
-    **options: Any,
-) -> Path:
-    r"""Follow the solution path of H(w, λ) = 0 from λ = lam_span[0] to lam_span[1].
-
-    **Arguments:**
-
-    - `problem`: a `NaturalHomotopy`, a `FunctionHomotopy`, or any object with ``H(w, lam)``
-      (and optionally ``jacobian(w, lam)``, ``start()``).
-    - `start`: the solution at ``lam_span[0]``; default ``problem.start()`` (for a
-      `NaturalHomotopy`: the linear least-squares weights X⁺d). It is first corrected by
-      Newton's method at fixed λ.
-    - `lam_span`: ``(lam0, lam1)``; λ may run either way.
-    - `**options`: fields of `TrackerOptions` (method, predictor, corrector, tol, …).
-
-    **Returns:** a `Path`; its `status` says how it ended, never an exception from the loop.
-
-    **Raises:** `ValueError` for an unknown option or a bad `start`, `lam_span` or option value.
-    """
-    opts = _options(options)
-    lam0, lam1 = _check_span(lam_span)
-    if not hasattr(problem, "H"):
-        raise ValueError("problem: expected an object with a method H(w, lam)")
-    if start is None:
-        if not hasattr(problem, "start"):
-            raise ValueError("start: the problem has no start(); pass start=")
-        start = problem.start()
-    w0 = np.asarray(start, dtype=np.float64)
-    if w0.ndim != 1 or not np.all(np.isfinite(w0)):
-        raise ValueError(f"start: expected a finite 1-D weight vector, got shape {w0.shape}")
-    n = getattr(problem, "n_unknowns", None)
-    if n is not None and w0.shape[0] != n:
-        raise ValueError(f"start: expected {n} weights, got {w0.shape[0]}")
-    dyn, static = _split_problem(problem)
-    # one numpy array in, (w0, λ0, λ1): jit converts it without an eager JAX op
-    u0_lam1 = np.empty(w0.shape[0] + 2)
-    u0_lam1[:-2], u0_lam1[-2], u0_lam1[-1] = w0, lam0, lam1
-    floats, ints = _run_packed_jit(dyn, static, u0_lam1, opts)
-    st = _unpack(np.asarray(floats), np.asarray(ints), w0.shape[0] + 1, opts, dyn, static)
-    return _to_path(st, problem, (lam0, lam1), opts)
+def _kernel(problem: Any, u: np.ndarray) -> np.ndarray:
+    """An orthonormal basis (n + 1, 2) of the (numerical) kernel of H_u at a simple
+    bifurcation point: the right singular vectors of its two smallest singular values."""
+    dyn, static = split_problem(problem)
+    _, Vt = _kernel_basis_jit(dyn, static, jnp.asarray(u))
+    return np.asarray(Vt)[-2:].T.copy()
 
 
-def _to_path(st: _Result, problem: Any, lam_span, opts: TrackerOptions) -> Path:
+def to_path(res: Result, problem: Any, lam_span, alg: Algorithm) -> Path:
     """The `Path` of one compiled result (numpy arrays)."""
-    k = min(int(st.n_points), st.U.shape[0])
-    U, T, S = np.asarray(st.U[:k]), np.asarray(st.T[:k]), np.asarray(st.S[:k])
-    status = Status.from_code(int(st.status))
+    k = min(int(res.n_points), res.U.shape[0])
+    U, T, S = np.asarray(res.U[:k]), np.asarray(res.T[:k]), np.asarray(res.S[:k])
+    status = Status.from_code(int(res.status))
     stats = dict(
-        steps=int(st.steps),
-        rejected_steps=int(st.rejected),
-        newton_iterations=int(st.newton),
-        jacobian_evaluations=int(st.jacobians),
-        jvp_evaluations=int(st.jvps),
+        steps=int(res.steps),
+        rejected_steps=int(res.rejected),
+        newton_iterations=int(res.newton),
+        jacobian_evaluations=int(res.jacobians),
+        jvp_evaluations=int(res.jvps),
     )
     w_last = U[-1, :-1]
     direction = w_last / np.linalg.norm(w_last) if status is Status.DIVERGED else None
     w_end = w_last.copy() if status is Status.SUCCESS else None
-    ne = min(int(st.n_events), opts.max_events)
-    events = sorted(
-        (
-            Event(
-                EVENT_KINDS[int(st.EK[i])],
-                float(st.EU[i, -1]),
-                np.array(st.EU[i, :-1]),
-                float(st.ES[i]),
-                np.array(st.ET[i]),
-            )
-            for i in range(ne)
-        ),
-        key=lambda e: e.s,
-    )
+    ne = min(int(res.n_events), alg.options.max_events)
+    names = alg.event_names
+    events = []
+    for i in range(ne):
+        kind = names[int(res.EK[i])]
+        u_ev = np.array(res.EU[i])
+        kernel = _kernel(problem, u_ev) if kind == Bifurcation.name else None
+        events.append(
+            Event(kind, float(u_ev[-1]), u_ev[:-1], float(res.ES[i]), np.array(res.ET[i]), kernel)
+        )
+    events.sort(key=lambda e: e.s)
     info = dict(
         stats, lam_last=float(U[-1, -1]), w_norm=float(np.linalg.norm(w_last)), direction=direction
     )
     return Path(
         status=status,
-        message=_messages(status, info, lam_span, opts),
+        message=_messages(status, info, lam_span, alg.options),
         lam=U[:, -1].copy(),
         w=U[:, :-1].copy(),
         s=S,

@@ -1,0 +1,141 @@
+r"""The problem protocol: what the tracker, `track_many`, `geometry` and `plotting` ask of a
+problem. Any object that has the methods below is a problem; nothing needs subclassing.
+
+**Tracking** (`track`, `Tracker`, `track_many`):
+
+- ``H(w, lam) -> (n,)``, required: the homotopy map, traceable by JAX (``w`` of shape
+  ``(n,)``, ``lam`` a scalar).
+- ``jacobian(w, lam) -> (n, n + 1)``, optional: $[H_w \mid H_\lambda]$; without it the
+  tracker differentiates `H` by forward-mode autodiff (`jacobian_of`).
+- ``start() -> (n,)``, optional: the solution at the start of the λ span (else pass
+  ``start=``).
+- ``n_unknowns``, optional: n, checked against the start.
+
+**Geometry** (`homotopy.geometry`, `homotopy.plotting`), the data-manifold hooks: see
+`homotopy.manifold`.
+
+A problem that is a JAX PyTree (e.g. `NaturalHomotopy`, `FunctionHomotopy`) passes through
+``jit`` as data, so a new problem of the same shape does not recompile and `track_many` can
+stack many of them; any other object is a static argument, compared by identity.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, NamedTuple, Protocol, runtime_checkable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ._linalg import Factored, factor
+
+
+Array = jax.Array
+
+
+@runtime_checkable
+class Homotopy(Protocol):
+    """A homotopy H(w, λ) = 0 the tracker can follow (the one required method)."""
+
+    def H(self, w: Array, lam: Array) -> Array:
+        """H(w, λ) ∈ Rⁿ."""
+        ...
+
+
+def jacobian_of(H: Callable[[Array, Array], Array], w: Array, lam: Array | float) -> Array:
+    """[H_w | H_λ] of a function ``H(w, lam)`` by forward-mode autodiff in u = (w, λ)."""
+    u = jnp.concatenate([jnp.asarray(w), jnp.reshape(jnp.asarray(lam, w.dtype), (1,))])
+    return jax.jacfwd(lambda v: H(v[:-1], v[-1]))(u)
+
+
+class System(NamedTuple):
+    """A problem as the tracker's kernels see it: functions of u = (w, λ), and the linear
+    algebra to use with them.
+
+    - `H`: u ↦ H(w, λ), ``(n,)``.
+    - `J`: u ↦ H_u = [H_w | H_λ], ``(n, n + 1)``.
+    - `factor`: a square matrix ↦ its `Factored` form (see `homotopy._linalg`; the batched
+      variant makes no LAPACK call, for code traced under ``vmap``).
+    - `batched`: whether the kernels are traced under ``vmap`` (then a ``lax.cond`` runs
+      both branches anyway, so the kernels mask instead of branching).
+    """
+
+    H: Callable[[Array], Array]
+    J: Callable[[Array], Array]
+    factor: Callable[[Array], Factored]
+    batched: bool = False
+
+
+def system(problem: Any, *, batched: bool = False) -> System:
+    """The `System` of a problem: H(u), its Jacobian (the problem's or autodiff), and the
+    factorization (`batched`: the kernels will be traced under ``vmap``)."""
+
+    def H(u: Array) -> Array:
+        return jnp.asarray(problem.H(u[:-1], u[-1]), u.dtype)
+
+    if hasattr(problem, "jacobian"):
+
+        def J(u: Array) -> Array:
+            return jnp.asarray(problem.jacobian(u[:-1], u[-1]), u.dtype)
+
+    else:
+
+        def J(u: Array) -> Array:
+            return jacobian_of(problem.H, u[:-1], u[-1])
+
+    return System(H, J, functools.partial(factor, batched=batched), batched)
+
+
+class Static:
+    """Holds a non-PyTree problem as a static ``jit`` argument, compared by identity."""
+
+    def __init__(self, obj: Any) -> None:
+        self.obj = obj
+
+    def __hash__(self) -> int:
+        return id(self.obj)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Static) and other.obj is self.obj
+
+
+def split_problem(problem: Any) -> tuple[Any, Static | None]:
+    """(dynamic, static) halves for ``jit``: a PyTree problem is dynamic, anything else
+    static (`join_problem` puts them back together)."""
+    leaves, _ = jax.tree_util.tree_flatten(problem)
+    if len(leaves) == 1 and leaves[0] is problem:
+        return None, Static(problem)
+    return problem, None
+
+
+def join_problem(dynamic: Any, static: Static | None) -> Any:
+    """The problem from its `split_problem` halves."""
+    return static.obj if static is not None else dynamic
+
+
+def check_problem(problem: Any) -> Any:
+    """The problem, or a `ValueError` when it has no ``H(w, lam)``."""
+    if not callable(getattr(problem, "H", None)):
+        raise ValueError("problem: expected an object with a method H(w, lam)")
+    return problem
+
+
+def start_of(problem: Any, start: Any = None) -> np.ndarray:
+    """The start weights: `start`, or ``problem.start()``; a finite 1-D float64 vector of
+    ``problem.n_unknowns`` entries where the problem says how many.
+
+    **Raises:** `ValueError` naming `start` when there is none or it is malformed.
+    """
+    if start is None:
+        if not hasattr(problem, "start"):
+            raise ValueError("start: the problem has no start(); pass start=")
+        start = problem.start()
+    w0 = np.asarray(start, dtype=np.float64)
+    if w0.ndim != 1 or not np.all(np.isfinite(w0)):
+        raise ValueError(f"start: expected a finite 1-D weight vector, got shape {w0.shape}")
+    n = getattr(problem, "n_unknowns", None)
+    if n is not None and w0.shape[0] != n:
+        raise ValueError(f"start: expected {n} weights, got {w0.shape[0]}")
+    return w0
