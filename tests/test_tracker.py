@@ -414,3 +414,134 @@ def test_tracker_terminates_with_an_honest_status(seed, L, scale, tscale):
         assert np.linalg.norm(p.H(jnp.asarray(path.w_end), 1.0)) <= 1e-12
     if path.status is h.Status.DIVERGED:
         assert path.lam[-1] > 0.9 or np.linalg.norm(path.w[-1]) > 1e6
+
+
+# ---------------------------------------------------------------- the parts and the stepping API
+def _same_path(a, b, atol=0.0):
+    assert a.status is b.status and dict(a.stats) == dict(b.stats)
+    np.testing.assert_allclose(a.w, b.w, rtol=0, atol=atol)
+    np.testing.assert_allclose(a.lam, b.lam, rtol=0, atol=atol)
+    np.testing.assert_allclose(a.tangents, b.tangents, rtol=0, atol=atol)
+    assert [e.kind for e in a.events] == [e.kind for e in b.events]
+    for ea, eb in zip(a.events, b.events, strict=True):
+        assert abs(ea.lam - eb.lam) <= atol + 1e-15
+
+
+def test_stepping_by_hand_equals_track(fold_path):
+    tracker = h.Tracker(h.NaturalHomotopy(X_FOLD, D_FOLD))
+    state = tracker.init()
+    assert int(state.status) == -1
+    attempts = 0
+    while int(state.status) == -1:
+        state = tracker.step(state)
+        attempts += 1
+    assert attempts == fold_path.stats["steps"] + fold_path.stats["rejected_steps"]
+    assert tracker.step(state) is state  # a finished path stays as it is
+    path = tracker.finish(state)
+    # the same arithmetic, compiled as separate programs: equal to the last bits
+    _same_path(path, fold_path, atol=1e-13)
+    np.testing.assert_allclose(path.w_end, fold_path.w_end, rtol=0, atol=1e-14)
+    assert len(path.turning_points) == 2
+
+
+def test_stepping_shows_rejected_steps():
+    # a step too long for the corrector: the tracker rejects it and shrinks h, visibly
+    tracker = h.Tracker(h.NaturalHomotopy(X_FOLD, D_FOLD), initial_step=0.5, corrector="chord")
+    st0 = tracker.init()
+    st1 = tracker.step(st0)
+    assert int(st1.attempts) == 1
+    if int(st1.steps) == 0:
+        assert int(st1.rejected) == 1 and float(st1.h) < float(st0.h)
+        np.testing.assert_array_equal(np.asarray(st1.u), np.asarray(st0.u))
+
+
+@pytest.mark.parametrize(
+    "strings,objects",
+    [
+        (dict(predictor="euler"), dict(predictor=h.Euler())),
+        (dict(predictor="rk4", corrector="newton"), dict(predictor=h.RK4(), corrector=h.Newton())),
+        (dict(corrector="chord"), dict(corrector=h.Chord())),
+        (
+            dict(contraction_ref=0.1, angle_max=0.3),
+            dict(controller=h.AllgowerGeorg(0.1, angle_max=0.3)),
+        ),
+        (dict(turning_tol=1e-8, detect_bifurcations=False), dict(events=[h.TurningPoint(1e-8)])),
+        (dict(w_max=1e3), dict(divergence=h.NetworkDivergence(w_max=1e3))),
+    ],
+)
+def test_parts_as_strings_and_objects_agree(strings, objects):
+    p = h.NaturalHomotopy(X_FOLD, D_FOLD)
+    _same_path(h.track(p, **strings), h.track(p, **objects))
+
+
+@pytest.mark.parametrize(
+    "kwargs,name",
+    [
+        (dict(corrector="secant"), "corrector"),
+        (dict(controller="pid"), "controller"),
+        (dict(controller=h.AllgowerGeorg(), angle_ref=0.1), "controller"),
+        (dict(contraction_ref=0.6), "contraction_ref"),
+        (dict(events=["fold"]), "events"),
+        (dict(events=[h.TurningPoint()], turning_tol=1e-9), "events"),
+        (dict(divergence="sometimes"), "divergence"),
+        (dict(divergence=None, w_max=10.0), "divergence"),
+        (dict(turning_tol=0.0), "turning_tol"),
+        (dict(detect_bifurcations="yes"), "detect_bifurcations"),
+    ],
+)
+def test_bad_parts_raise_value_error_naming_them(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        h.track(h.NaturalHomotopy(X_FOLD, D_FOLD), **kwargs)
+
+
+def test_user_event_norm_crosses_a_level(fold_path):
+    # "‖w‖ crosses 3" beside the turning points: every crossing found, at ‖w‖ = 3 exactly
+    big = h.EventFunction("w_norm_3", lambda w, lam: jnp.linalg.norm(w) - 3.0)
+    path = h.track(h.NaturalHomotopy(X_FOLD, D_FOLD), events=[h.TurningPoint(), big])
+    crossings = [e for e in path.events if e.kind == "w_norm_3"]
+    norms = np.linalg.norm(fold_path.w, axis=1)
+    expected = int(np.sum(np.diff(np.sign(norms - 3.0)) != 0))
+    assert expected >= 1 and len(crossings) == expected
+    for e in crossings:
+        assert abs(np.linalg.norm(e.w) - 3.0) < 1e-10
+        H = np.asarray(h.NaturalHomotopy(X_FOLD, D_FOLD).H(jnp.asarray(e.w), e.lam))
+        assert np.linalg.norm(H) < 1e-10  # on the curve
+    assert [round(e.lam, 10) for e in path.turning_points] == [
+        round(e.lam, 10) for e in fold_path.turning_points
+    ]
+
+
+def test_bifurcation_event_carries_the_kernel_basis():
+    prob = h.FunctionHomotopy(_pitchfork, start=[0.0, 0.3])
+    (bif,) = h.track(prob).bifurcations
+    K = bif.kernel
+    assert K.shape == (3, 2)
+    np.testing.assert_allclose(K.T @ K, np.eye(2), atol=1e-12)
+    u = jnp.asarray(np.append(bif.w, bif.lam))
+    J = np.asarray(h.problems.jacobian_of(lambda w, lam: _pitchfork(w, lam, None), u[:-1], u[-1]))
+    np.testing.assert_allclose(J @ K, 0.0, atol=1e-8)
+    # both branches through (w, λ) = (0, 0.3, ½) have their tangents in span K: the trivial
+    # one (w = (0, 0.3): tangent e_λ) and the side branch w₁² = λ − ½, w₂ = 0.3 + λw₁ (at its
+    # tip dλ/dw₁ = 0 and dw₂/dw₁ = λ = ½)
+    trivial = np.array([0.0, 0.0, 1.0])
+    side = np.array([1.0, 0.5, 0.0]) / np.linalg.norm([1.0, 0.5, 0.0])
+    for t in (trivial, side):
+        np.testing.assert_allclose(K @ (K.T @ t), t, atol=1e-7)
+    assert all(e.kernel is None for e in h.track(h.NaturalHomotopy(X_FOLD, D_FOLD)).events)
+
+
+def test_event_kernel_survives_save_and_load(tmp_path):
+    path = h.track(h.FunctionHomotopy(_pitchfork, start=[0.0, 0.3]))
+    path.save(tmp_path / "p.npz")
+    back = h.load_path(tmp_path / "p.npz")
+    np.testing.assert_array_equal(back.bifurcations[0].kernel, path.bifurcations[0].kernel)
+
+
+def test_divergence_can_be_switched_off_for_a_non_network_problem():
+    # w = 1/(1 − λ): a genuine escape to infinity; without divergence detection it is never
+    # called DIVERGED
+    prob = h.FunctionHomotopy(lambda w, lam, a: w * (1.0 - lam) - 1.0, start=[1.0])
+    on = h.track(prob, max_steps=400)
+    off = h.track(prob, max_steps=400, divergence=None)
+    assert on.status is h.Status.DIVERGED
+    assert off.status in (h.Status.STEP_FAILURE, h.Status.MAX_STEPS)
