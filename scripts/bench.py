@@ -448,12 +448,12 @@ def prepare_kernel(h, jax, problems, w0s, opts: dict) -> Method | None:
     result arrays fetched): no option checks, no Path construction (the problems have no
     events, so nothing else runs). None if that private API has changed."""
     try:
-        from homotopy import tracker as T
+        from homotopy import protocol as Pr, tracker as T
 
-        o = T.TrackerOptions(**opts)
+        o = T.algorithm(**opts)
         runners = []
         for (X, d), w0 in zip(problems, w0s, strict=True):
-            dyn, static = T._split_problem(h.NaturalHomotopy(X, d))
+            dyn, static = Pr.split_problem(h.NaturalHomotopy(X, d))
             x = np.concatenate([w0, [0.0, 1.0]])
 
             def run(dyn=dyn, static=static, x=x):
