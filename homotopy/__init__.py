@@ -12,7 +12,7 @@ _jax.config.update("jax_enable_x64", True)
 
 from importlib.metadata import PackageNotFoundError as _PNF, version as _version  # noqa: E402
 
-from . import datasets as datasets, geometry as geometry  # noqa: E402
+from . import datasets as datasets, geometry as geometry, manifold as manifold  # noqa: E402
 from .activations import Activation as Activation, get_activation as get_activation  # noqa: E402
 from .batch import PathBatch as PathBatch, track_many as track_many  # noqa: E402
 from .correctors import (  # noqa: E402

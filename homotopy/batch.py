@@ -19,7 +19,7 @@ from jax.sharding import Mesh, PartitionSpec as P
 
 from .activations import get_activation
 from .path import Path, Status
-from .problems import OBJECTIVES, NaturalHomotopy, _check_matrix
+from .problems import OBJECTIVES, NaturalHomotopy, _check_matrix, linear_start
 from .protocol import Static, join_problem, split_problem, start_of
 from .tracker import (
     COMPILER_OPTIONS,
@@ -256,19 +256,12 @@ def _natural_batch(X, d, activation, objective, bias, start):
     s = Xt.shape[-1]
     if objective == "interpolation" and L != s:
         raise ValueError(f"X: the interpolation objective needs L = s, but L = {L} and s = {s}")
-    ranks = np.atleast_1d(np.linalg.matrix_rank(Xt))
-    if np.any(ranks < s):
-        bad = int(np.flatnonzero(ranks < s)[0])
-        raise ValueError(
-            f"X: problem {bad} has rank {int(ranks[bad])} < s = {s}; "
-            "its linear (λ = 0) solution is not unique"
-        )
     m = 1 if Db.ndim == 2 else Db.shape[-1]
     n = s * m
     if start_a is None:
-        pinv = np.linalg.pinv(Xt)  # (B or 1, s, L)
-        starts = (pinv @ Db.reshape(B, L, m)).reshape(B, n)
+        starts = linear_start(Xt, Db.reshape(B, L, m)).reshape(B, n)
     else:
+        linear_start(Xt, np.zeros(Xt.shape[:-1] + (1,)))  # the rank check alone
         if start_a.shape[-1] != n:
             raise ValueError(f"start: expected {n} weights per path, got {start_a.shape[-1]}")
         starts = np.broadcast_to(start_a, (B, n))

@@ -236,16 +236,18 @@ def check_data(X: Any, d: Any, bias: bool) -> tuple[np.ndarray, np.ndarray]:
                 f"DATA: {name} contains NaN or infinite entries (first in data row {row + 1}); "
                 "remove or fill them"
             )
+    from .problems import RankError, linear_start
+
     design = np.hstack([X, np.ones((X.shape[0], 1))]) if bias else X
-    s = design.shape[1]
-    rank = int(np.linalg.matrix_rank(design))
-    if rank < s:
+    try:
+        linear_start(design, d.reshape(X.shape[0], -1))
+    except RankError as err:
         what = "X with the bias column" if bias else "X"
         raise ValueError(
-            f"DATA: {what} has rank {rank} < {s} columns (L = {X.shape[0]} patterns): "
+            f"DATA: {what} has rank {err.rank} < {err.s} columns (L = {X.shape[0]} patterns): "
             "rank-deficient, so the linear start X⁺d is not unique; remove dependent "
             "columns or add patterns"
-        )
+        ) from None
     return X, d
 
 
@@ -569,6 +571,7 @@ def _curvature(args: argparse.Namespace) -> int:
 
 
 def _plot(args: argparse.Namespace) -> int:
+    from .manifold import dimensions
     from .path import load_path
 
     file = args.path
@@ -600,7 +603,7 @@ def _plot(args: argparse.Namespace) -> int:
             )
         path = load_path(file, problem)
         jobs.append((f"{stem}-curvature{suffix}", "curvature along the path"))
-        if (problem.n_patterns, problem.n_features, problem.n_outputs) == (3, 2, 1):
+        if dimensions(problem) == (3, 2):  # a surface in R³: M = L·m = 3, n = s·m = 2
             jobs.append((f"{stem}-manifold{suffix}", "data manifold"))
     from . import plotting
 

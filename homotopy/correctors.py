@@ -164,15 +164,18 @@ def correct_at(problem: Any, w: Any, lam: float, *, tol: float = 1e-12) -> np.nd
     return np.asarray(_polish_jit(dyn, static, w, jnp.asarray(lam, jnp.float64), tol))
 
 
-def _hyperplane_newton(problem: Any, u_pred: Array, row: Array, tols: NewtonTolerances):
-    nw = newton_solve(system_of(problem, batched=True), u_pred, row, tols)
-    return nw.u, nw.converged
+def _hyperplanes(problem_dyn, static, u_pred: Array, rows: Array, tols: NewtonTolerances):
+    sys = system_of(join_problem(problem_dyn, static), batched=True)
+
+    def one(u_p, row):
+        nw = newton_solve(sys, u_p, row, tols)
+        return nw.u, nw.converged
+
+    return jax.vmap(one)(u_pred, rows)
 
 
-_hyperplane_newton_jit = jax.jit(
-    jax.vmap(_hyperplane_newton, in_axes=(None, 0, 0, None)),
-    static_argnames=("tols",),
-    compiler_options=COMPILER_OPTIONS,
+_hyperplanes_jit = jax.jit(
+    _hyperplanes, static_argnames=("static", "tols"), compiler_options=COMPILER_OPTIONS
 )
 
 
@@ -186,7 +189,8 @@ def correct_in_hyperplanes(
     """
     u_pred = jnp.asarray(u_pred, jnp.float64)
     rows = jnp.asarray(rows, jnp.float64)
-    u, ok = _hyperplane_newton_jit(problem, u_pred, rows, NewtonTolerances(tol, step_tol, 8))
+    dyn, static = split_problem(problem)
+    u, ok = _hyperplanes_jit(dyn, static, u_pred, rows, NewtonTolerances(tol, step_tol, 8))
     return np.asarray(u), np.asarray(ok)
 
 

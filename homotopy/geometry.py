@@ -1,37 +1,46 @@
-r"""Geometry of the data manifold $Z_\lambda = \phi_\lambda(\mathbb R^n) \subset \mathbb R^{L m}$.
+r"""Geometry of the data manifold $Z_\lambda = \phi_\lambda(\mathbb R^n) \subset \mathbb R^M$.
 
-DESIGN.md §2. The network output over the training set, flattened row-major over
-(pattern, output), is a point $z = \phi_\lambda(w)$ of an n-dimensional immersed
-submanifold of $\mathbb R^{Lm}$ ($n = s m$ weights, the flat ``w`` of `NaturalHomotopy`).
+DESIGN.md §2. Every function takes a *problem* that describes its data manifold through the
+hooks of `homotopy.manifold` (``embedding(w, lam)`` required; the Jacobian, the second
+fundamental form, ∂²φ[y, y] and the targets optional, by autodiff where missing).
+`NaturalHomotopy` gives them in closed form: its network output over the training set,
+flattened row-major over (pattern, output), is a point $z = \phi_\lambda(w)$ of an
+n-dimensional immersed submanifold of $\mathbb R^M$, $M = L m$, $n = s m$.
 
 - tangent space: the columns of $J = \partial\phi/\partial w$; metric $G = J^T J$;
-- second fundamental form along a vector $n \in \mathbb R^{Lm}$ (the raw contraction
-  $\sum_{ij} n_{ij}\,\partial^2\phi_{ij}/\partial w^2$, linear in n, **no** projection):
-  $II_n = \sum_{ij} n_{ij}\sigma_\lambda''(z_{ij})\,\partial z_{ij}/\partial w\,
-  \partial z_{ij}/\partial w^T$, which for one output is
-  $\tilde X^T \operatorname{diag}(n \circ \sigma_\lambda''(\tilde X w))\tilde X$;
+- second fundamental form along a vector $\nu \in \mathbb R^M$ (the raw contraction
+  $II_\nu = \sum_i \nu_i\,\partial^2\phi_i/\partial w^2$, linear in ν, **no** projection); for
+  a one-output network $\tilde X^T \operatorname{diag}(\nu \circ \sigma_\lambda''(\tilde X w))
+  \tilde X$;
 - normal curvatures along a unit normal n: the generalized eigenvalues of $II_n v = \kappa G v$
   (positive when the manifold bends *towards* n);
 - ``max_curvature``: $k(w) = \max_{\|n\| = 1,\ n \perp T_zZ} \max|\kappa|$, computed exactly
   (closed forms for codimension 1 and for n = 2; otherwise multi-start ascent plus a
   certificate for codimension 2 and 3);
-- focal points, the error Hessian $\nabla^2 E = G - II_r$, and the uniqueness tube of radius
+- focal points, the error Hessian $\nabla^2 E = G - II_r$ ($r = d - \phi_\lambda(w)$, from the
+  problem's ``targets`` or ``residual``), and the uniqueness tube of radius
   $\rho = 1/k_{max}$ over a region of weight space.
 
 Orientation convention: `normal_basis` returns an orthonormal basis N of the normal space
-whose last column is signed so that $\det[J \mid N] > 0$. For a hypersurface (codimension 1)
-that single column is *the* default normal used everywhere (`principal_curvatures`,
-`gaussian_curvature`, `mean_curvature`, `hypersurface_normal`).
+whose last column is signed so that $\det[J \mid N] > 0$. For a hypersurface (codimension 1,
+M = n + 1) that single column is *the* default normal used everywhere
+(`principal_curvatures`, `gaussian_curvature`, `mean_curvature`, `hypersurface_normal`).
+
+Immersion: M ≥ n, and wherever a function forms the frame (J, G, N) it checks that J has
+full column rank n at the point (numpy's ``matrix_rank`` tolerance), else a `ValueError`
+naming `problem`.
 
 Pointwise quantities are JAX (jitted, float64); searches over directions, normals and regions
-run on the host with numpy/scipy. The generic routines `curvatures_from`,
-`max_curvature_from` and `hypersurface_normal` take any parametrization's Jacobian
-``(L, n)`` and Hessian ``(L, n, n)`` (e.g. a sphere's), so they can be checked against
-surfaces with known curvature.
+run on the host with numpy/scipy. A problem that is a JAX PyTree passes through ``jit`` as
+data (new targets do not recompile); any other problem is a static argument. The generic
+routines `curvatures_from`, `max_curvature_from` and `hypersurface_normal` take any
+parametrization's Jacobian ``(M, n)`` and Hessian ``(M, n, n)`` (e.g. a sphere's), so they can
+be checked against surfaces with known curvature.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -43,7 +52,8 @@ import numpy as np
 from scipy import optimize
 
 from ._checks import check_array, check_lam
-from .problems import NaturalHomotopy
+from .manifold import Manifold, manifold_of
+from .protocol import Static, join_problem, split_problem
 
 
 Array = jax.Array
@@ -204,24 +214,27 @@ class Samples:
 # ----------------------------------------------------------------------------- validation
 
 
-def _check_problem(problem: Any) -> NaturalHomotopy:
-    if not isinstance(problem, NaturalHomotopy):
-        raise ValueError(f"problem: expected a NaturalHomotopy, got {type(problem).__name__}")
-    L, s = problem.n_patterns, problem.n_features
-    if L < s:
-        raise ValueError(f"problem: L = {L} patterns < s = {s} weights; Z is not immersed")
-    rank = np.linalg.matrix_rank(np.asarray(problem.design))
-    if rank < s:
-        raise ValueError(
-            f"problem: rank X̃ = {rank} < s = {s}; φ_λ is not an immersion (G singular)"
-        )
-    return problem
+class _Problem(NamedTuple):
+    """A problem resolved for the kernels: its hooks, and its `split_problem` halves."""
+
+    manifold: Manifold
+    dynamic: Any
+    static: Static | None
 
 
-def _check_w(problem: NaturalHomotopy, w: Any) -> Array:
+def _check_problem(problem: Any) -> _Problem:
+    """The problem's hooks (`manifold_of`), or a `ValueError` naming `problem`."""
+    dynamic, static = split_problem(problem)
+    return _Problem(manifold_of(problem), dynamic, static)
+
+
+def _check_w(p: _Problem, w: Any) -> Array:
     arr = check_array("w", w)
-    if arr.shape != (problem.n_unknowns,):
-        raise ValueError(f"w: expected shape ({problem.n_unknowns},), got {arr.shape}")
+    n = p.manifold.n
+    if n is not None and arr.shape != (n,):
+        raise ValueError(f"w: expected shape ({n},), got {arr.shape}")
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"w: expected a weight vector (n,), got shape {arr.shape}")
     return jnp.asarray(arr)
 
 
@@ -237,9 +250,38 @@ def _check_vector(name: str, v: Any, size: int) -> Array:
     return jnp.asarray(arr)
 
 
-def _args(problem: Any, w: Any, lam: Any) -> tuple[NaturalHomotopy, Array, float]:
-    problem = _check_problem(problem)
-    return problem, _check_w(problem, w), check_lam(lam)
+def _args(problem: Any, w: Any, lam: Any) -> tuple[_Problem, Array, float]:
+    p = _check_problem(problem)
+    return p, _check_w(p, w), check_lam(lam)
+
+
+def _need_residual(p: _Problem, what: str) -> None:
+    if p.manifold.residual is None:
+        raise ValueError(
+            f"problem: {what} needs the residual r = d − φ_λ(w); give the problem a `targets` "
+            "attribute (M,) or a residual(w, lam) method (see homotopy.manifold)"
+        )
+
+
+def _rank(sv: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Numerical rank from singular values (..., k), numpy's ``matrix_rank`` tolerance."""
+    tol = sv.max(axis=-1, initial=0.0) * max(shape) * np.finfo(np.float64).eps
+    return np.sum(sv > tol[..., None], axis=-1)
+
+
+def _check_immersion(frame: _Frame, W: Any = None) -> None:
+    """`ValueError` naming `problem` unless J has full column rank n (at every w of a batch)."""
+    sv = np.asarray(frame.sv)
+    M, n = frame.J.shape[-2:]
+    rank = np.atleast_1d(_rank(sv, (M, n)))
+    if np.all(rank == n):
+        return
+    i = int(np.flatnonzero(rank < n)[0])
+    at = "" if W is None else f" at the region seed w = {np.asarray(W)[i].tolist()}"
+    raise ValueError(
+        f"problem: φ_λ is not an immersion{at}: rank J = {int(rank[i])} < n = {n} "
+        "(G = JᵀJ is singular; for a network, rank X̃ < s or saturated units)"
+    )
 
 
 # ----------------------------------------------------------------------------- generic cores
@@ -600,140 +642,193 @@ def _max_curvature_core(
 # ----------------------------------------------------------------------------- problem cores
 
 
-def _ii(problem: NaturalHomotopy, w: Array, lam: Array, n: Array) -> Array:
-    """II_n = Σ_ij n_ij σ_λ''(z_ij) ∂z_ij/∂w ∂z_ij/∂wᵀ (raw contraction), (s·m, s·m)."""
-    a2 = problem.activation.blend_d2(problem.preactivation(w), lam)
-    c = a2 * jnp.reshape(n, a2.shape)
-    X = problem.design
-    eye = jnp.eye(problem.n_outputs, dtype=a2.dtype)
-    M = jnp.einsum("ia,ij,ib,jk->ajbk", X, c, X, eye)
-    return M.reshape(problem.n_unknowns, problem.n_unknowns)
+def _manifold(dynamic: Any, static: Static | None) -> Manifold:
+    return manifold_of(join_problem(dynamic, static))
+
+
+def _embed(m: Manifold, w: Array, lam: Array) -> Array:
+    """z = φ_λ(w), with the a-priori immersion check M ≥ n (shapes are static: trace time)."""
+    z = m.embedding(w, lam)
+    if z.ndim != 1:
+        raise ValueError(f"problem: embedding(w, lam) must return a vector (M,), got {z.shape}")
+    if z.shape[0] < w.shape[0]:
+        raise ValueError(
+            f"problem: the embedding maps R^{w.shape[0]} into R^{z.shape[0]}, M < n, so "
+            "φ_λ is not an immersion"
+        )
+    return z
 
 
 class _Frame(NamedTuple):
     z: Array
-    r: Array
+    r: Array | None
     J: Array
     G: Array
     N: Array
     IIs: Array
+    sv: Array
 
 
-def _frame(problem: NaturalHomotopy, w: Array, lam: Array) -> _Frame:
-    J = problem.embedding_jacobian(w, lam)
+def _frame(dynamic: Any, static: Static | None, w: Array, lam: Array) -> _Frame:
+    m = _manifold(dynamic, static)
+    z = _embed(m, w, lam)
+    J = m.embedding_jacobian(w, lam)
+    if J.shape != (z.shape[0], w.shape[0]):
+        raise ValueError(
+            f"problem: embedding_jacobian(w, lam) has shape {J.shape}, expected "
+            f"{(z.shape[0], w.shape[0])}"
+        )
     N = _normal_space(J)
-    IIs = jax.vmap(lambda nk: _ii(problem, w, lam, nk), in_axes=1)(N)
-    return _Frame(problem.embedding(w, lam), problem.residual(w, lam), J, J.T @ J, N, IIs)
+    IIs = jax.vmap(lambda nk: m.second_fundamental_form(w, lam, nk), in_axes=1)(N)
+    r = None if m.residual is None else m.residual(w, lam)
+    sv = jnp.linalg.svd(J, compute_uv=False)
+    return _Frame(z, r, J, J.T @ J, N, IIs, sv)
 
 
-_frame_jit = jax.jit(_frame)
-_frames_jit = jax.jit(jax.vmap(_frame, in_axes=(None, 0, None)))
-_ii_jit = jax.jit(_ii)
-_embeddings_jit = jax.jit(jax.vmap(lambda p, w, lam: p.embedding(w, lam), in_axes=(None, 0, None)))
+def _frames(dynamic: Any, static: Static | None, W: Array, lam: Array) -> _Frame:
+    return jax.vmap(lambda w: _frame(dynamic, static, w, lam))(W)
 
 
-@jax.jit
-def _error_hessian(problem: NaturalHomotopy, w: Array, lam: Array) -> Array:
-    J = problem.embedding_jacobian(w, lam)
-    return J.T @ J - _ii(problem, w, lam, problem.residual(w, lam))
+def _ii(dynamic: Any, static: Static | None, w: Array, lam: Array, n: Array) -> Array:
+    return _manifold(dynamic, static).second_fundamental_form(w, lam, n)
 
 
-def _ktilde(problem: NaturalHomotopy, v: Array, lam: Array) -> Array:
+def _embedding(dynamic: Any, static: Static | None, w: Array, lam: Array) -> Array:
+    return _embed(_manifold(dynamic, static), w, lam)
+
+
+def _jacobian(dynamic: Any, static: Static | None, w: Array, lam: Array) -> Array:
+    return _manifold(dynamic, static).embedding_jacobian(w, lam)
+
+
+def _embeddings(dynamic: Any, static: Static | None, W: Array, lam: Array) -> Array:
+    return jax.vmap(lambda w: _embedding(dynamic, static, w, lam))(W)
+
+
+def _error_hessian(
+    dynamic: Any, static: Static | None, w: Array, lam: Array, target: Array | None = None
+) -> tuple[Array, Array, Array]:
+    """(∇²E = G − II_r, J, r) with r = target − φ_λ(w), or the problem's residual."""
+    m = _manifold(dynamic, static)
+    J = m.embedding_jacobian(w, lam)
+    r = m.residual(w, lam) if target is None else target - m.embedding(w, lam)
+    return J.T @ J - m.second_fundamental_form(w, lam, r), J, r
+
+
+_jit = functools.partial(jax.jit, static_argnums=1)
+_frame_jit = _jit(_frame)
+_frames_jit = _jit(_frames)
+_ii_jit = _jit(_ii)
+_embedding_jit = _jit(_embedding)
+_embeddings_jit = _jit(_embeddings)
+_jacobian_jit = _jit(_jacobian)
+_error_hessian_jit = _jit(_error_hessian)
+
+
+def _ktilde(dynamic: Any, static: Static | None, v: Array, lam: Array) -> Array:
     """‖P_N ∂²φ[y, y]‖ / (yᵀGy) at v = (w, y): its max over y is k(w); smooth in (w, y)."""
-    nu = problem.n_unknowns
+    m = _manifold(dynamic, static)
+    nu = v.shape[0] // 2
     w, y = v[:nu], v[nu:]
-    J = problem.embedding_jacobian(w, lam)
+    J = m.embedding_jacobian(w, lam)
     G = J.T @ J
-    a2 = problem.activation.blend_d2(problem.preactivation(w), lam)
-    XY = problem.design @ jnp.reshape(y, (problem.n_features, problem.n_outputs))
-    h = (a2 * XY * XY).reshape(-1)
+    h = m.embedding_second_derivative(w, lam, y)
     P = h - J @ jnp.linalg.solve(G, J.T @ h)
     ss = jnp.dot(P, P)
     safe = jnp.where(ss > 0, ss, 1.0)
     return jnp.where(ss > 0, jnp.sqrt(safe), 0.0) / jnp.dot(y, G @ y)
 
 
-_neg_ktilde_vg = jax.jit(jax.value_and_grad(lambda v, p, lam: -_ktilde(p, v, lam)))
+_neg_ktilde_vg = jax.jit(
+    jax.value_and_grad(lambda v, dynamic, static, lam: -_ktilde(dynamic, static, v, lam)),
+    static_argnums=2,
+)
 
 
 # ----------------------------------------------------------------------------- public, pointwise
 
 
-def embedding(problem: NaturalHomotopy, w: Any, lam: float) -> Array:
-    """z = φ_λ(w) = σ_λ(X̃W) ∈ R^{L·m} (flattened row-major over (pattern, output))."""
-    problem, w, lam = _args(problem, w, lam)
-    return _frame_jit(problem, w, lam).z
+def _checked_frame(p: _Problem, w: Array, lam: float) -> _Frame:
+    fr = _frame_jit(p.dynamic, p.static, w, lam)
+    _check_immersion(fr)
+    return fr
 
 
-def tangent_basis(problem: NaturalHomotopy, w: Any, lam: float) -> Array:
-    """J = ∂φ_λ/∂w, shape (L·m, s·m); its columns span T_zZ."""
-    problem, w, lam = _args(problem, w, lam)
-    return _frame_jit(problem, w, lam).J
+def embedding(problem: Any, w: Any, lam: float) -> Array:
+    """z = φ_λ(w) ∈ R^M (for a network σ_λ(X̃W), flattened row-major over (pattern, output))."""
+    p, w, lam = _args(problem, w, lam)
+    return _embedding_jit(p.dynamic, p.static, w, lam)
 
 
-def metric(problem: NaturalHomotopy, w: Any, lam: float) -> Array:
-    """G = JᵀJ, the first fundamental form (s·m, s·m)."""
-    problem, w, lam = _args(problem, w, lam)
-    return _frame_jit(problem, w, lam).G
+def tangent_basis(problem: Any, w: Any, lam: float) -> Array:
+    """J = ∂φ_λ/∂w, shape (M, n); its columns span T_zZ."""
+    p, w, lam = _args(problem, w, lam)
+    return _checked_frame(p, w, lam).J
 
 
-def normal_basis(problem: NaturalHomotopy, w: Any, lam: float) -> Array:
-    """N (L·m, L·m − s·m): orthonormal basis of (T_zZ)^⊥ with det[J | N] > 0.
+def metric(problem: Any, w: Any, lam: float) -> Array:
+    """G = JᵀJ, the first fundamental form (n, n)."""
+    p, w, lam = _args(problem, w, lam)
+    return _checked_frame(p, w, lam).G
+
+
+def normal_basis(problem: Any, w: Any, lam: float) -> Array:
+    """N (M, M − n): orthonormal basis of (T_zZ)^⊥ with det[J | N] > 0.
 
     From a complete QR of J; the last column is signed so that det[J | N] > 0. For a
-    hypersurface (L = s + 1, m = 1) its single column is the default normal everywhere.
+    hypersurface (M = n + 1) its single column is the default normal everywhere.
     """
-    problem, w, lam = _args(problem, w, lam)
-    return _frame_jit(problem, w, lam).N
+    p, w, lam = _args(problem, w, lam)
+    return _checked_frame(p, w, lam).N
 
 
-def second_fundamental_form(problem: NaturalHomotopy, w: Any, lam: float, normal: Any) -> Array:
-    """II_n = X̃ᵀ diag(n ∘ σ_λ''(X̃w)) X̃ (per output block), linear in n (not normalized).
+def second_fundamental_form(problem: Any, w: Any, lam: float, normal: Any) -> Array:
+    """II_ν = Σ_i ν_i ∂²φ_i/∂w² (the problem's hook), linear in ν (not normalized), (n, n).
 
-    The raw contraction Σ_ij n_ij ∂²φ_ij/∂w²; it is the second fundamental form when n is
-    normal (no tangential part is removed, so e.g. ``II_r`` at any w gives ∇²E = G − II_r).
+    For a one-output network X̃ᵀ diag(ν ∘ σ_λ''(X̃w)) X̃. It is the second fundamental form
+    when ν is normal (no tangential part is removed, so e.g. ``II_r`` at any w gives
+    ∇²E = G − II_r).
     """
-    problem, w, lam = _args(problem, w, lam)
-    n = _check_vector("normal", normal, problem.n_patterns * problem.n_outputs)
-    return _ii_jit(problem, w, lam, n)
+    p, w, lam = _args(problem, w, lam)
+    M = _embedding_jit(p.dynamic, p.static, w, lam).shape[0]
+    n = _check_vector("normal", normal, M)
+    return _ii_jit(p.dynamic, p.static, w, lam, n)
 
 
-def principal_curvatures(
-    problem: NaturalHomotopy, w: Any, lam: float, normal: Any = None
-) -> Curvatures:
+def principal_curvatures(problem: Any, w: Any, lam: float, normal: Any = None) -> Curvatures:
     """κ ascending with II_n̂ v = κ G v (n̂ = n/‖n‖ ⟂ T_zZ; default: the hypersurface normal).
 
     **Raises:** `ValueError` naming `normal` when it is missing for codimension > 1, or is
     zero, or not normal (|Jᵀn̂| > 1e-7 ‖J‖).
     """
-    problem, w, lam = _args(problem, w, lam)
-    fr = _frame_jit(problem, w, lam)
+    p, w, lam = _args(problem, w, lam)
+    fr = _checked_frame(p, w, lam)
     if normal is None and fr.N.shape[1] == 1:
         n_hat = fr.N[:, 0]
     else:
         n_hat = _unit_normal(fr.J, normal)
-    kappa, V = _geneig_jit(fr.G, _ii_jit(problem, w, lam, n_hat))
+    kappa, V = _geneig_jit(fr.G, _ii_jit(p.dynamic, p.static, w, lam, n_hat))
     return Curvatures(kappa, V, n_hat)
 
 
-def _hypersurface_frame(problem: NaturalHomotopy, w: Any, lam: float) -> tuple[_Frame, Array]:
-    problem, w, lam = _args(problem, w, lam)
-    fr = _frame_jit(problem, w, lam)
+def _hypersurface_frame(problem: Any, w: Any, lam: float) -> tuple[_Frame, Array]:
+    p, w, lam = _args(problem, w, lam)
+    fr = _checked_frame(p, w, lam)
     if fr.N.shape[1] != 1:
         raise ValueError(
-            f"problem: Gaussian and mean curvature need a hypersurface (L·m = s·m + 1), "
+            f"problem: Gaussian and mean curvature need a hypersurface (M = n + 1), "
             f"but the codimension is {fr.N.shape[1]}"
         )
     return fr, fr.IIs[0]
 
 
-def gaussian_curvature(problem: NaturalHomotopy, w: Any, lam: float) -> Array:
+def gaussian_curvature(problem: Any, w: Any, lam: float) -> Array:
     """K = det II_n / det G for the default unit normal n of a hypersurface (Π κ_i)."""
     fr, II = _hypersurface_frame(problem, w, lam)
     return jnp.linalg.det(II) / jnp.linalg.det(fr.G)
 
 
-def mean_curvature(problem: NaturalHomotopy, w: Any, lam: float) -> Array:
+def mean_curvature(problem: Any, w: Any, lam: float) -> Array:
     """H = tr(G⁻¹ II_n)/n, the mean of the principal curvatures w.r.t. the default normal n.
 
     Convention: the average (not the sum) of the κ_i; positive when the hypersurface bends
@@ -743,45 +838,48 @@ def mean_curvature(problem: NaturalHomotopy, w: Any, lam: float) -> Array:
     return jnp.trace(jnp.linalg.solve(fr.G, II)) / II.shape[0]
 
 
-def max_curvature(problem: NaturalHomotopy, w: Any, lam: float) -> MaxCurvature:
+def max_curvature(problem: Any, w: Any, lam: float) -> MaxCurvature:
     """k(w) = max over unit n ⟂ T_zZ of max|κ(II_n, G)| = max_{unit c} ‖Σ c_k Lc⁻¹II_{n_k}Lc⁻ᵀ‖₂.
 
     Exact for any codimension: an eigenproblem (codimension 1), all critical points of a
-    quartic (s·m = 2), else multi-start ascent certified by a simplicial cover of the
+    quartic (n = 2), else multi-start ascent certified by a simplicial cover of the
     normal sphere (codimension 2 and 3). See `MaxCurvature`.
     """
-    problem, w, lam = _args(problem, w, lam)
-    fr = _frame_jit(problem, w, lam)
+    p, w, lam = _args(problem, w, lam)
+    fr = _checked_frame(p, w, lam)
     return _max_curvature_core(np.asarray(fr.G), np.asarray(fr.IIs), np.asarray(fr.N))
 
 
-def generalized_orthogonality(problem: NaturalHomotopy, w: Any, lam: float) -> float:
+def generalized_orthogonality(problem: Any, w: Any, lam: float) -> float:
     """‖Jᵀr‖ / (‖J‖₂‖r‖): 0 exactly when r ⟂ T_zZ (a critical point of E_λ); 0 if r = 0."""
-    problem, w, lam = _args(problem, w, lam)
-    fr = _frame_jit(problem, w, lam)
+    p, w, lam = _args(problem, w, lam)
+    _need_residual(p, "generalized_orthogonality")
+    fr = _checked_frame(p, w, lam)
     nr = float(jnp.linalg.norm(fr.r))
     if nr == 0.0:
         return 0.0
     return float(jnp.linalg.norm(fr.J.T @ fr.r)) / (float(jnp.linalg.norm(fr.J, 2)) * nr)
 
 
-def error_hessian(problem: NaturalHomotopy, w: Any, lam: float) -> Array:
+def error_hessian(problem: Any, w: Any, lam: float) -> Array:
     """∇²E_λ = G − II_r, r = d − φ_λ(w) unnormalized (equals `problem.H_w` for least squares)."""
-    problem, w, lam = _args(problem, w, lam)
-    return _error_hessian(problem, w, lam)
+    p, w, lam = _args(problem, w, lam)
+    _need_residual(p, "error_hessian")
+    return _error_hessian_jit(p.dynamic, p.static, w, lam)[0]
 
 
-def focal_distances(problem: NaturalHomotopy, w: Any, lam: float) -> FocalDistances:
+def focal_distances(problem: Any, w: Any, lam: float) -> FocalDistances:
     """1/κ for II_r̂ v = κ G v, r̂ = r/‖r‖; ∇²E = G − II_r is singular iff ‖r‖ = 1/κ."""
-    problem, w, lam = _args(problem, w, lam)
-    fr = _frame_jit(problem, w, lam)
+    p, w, lam = _args(problem, w, lam)
+    _need_residual(p, "focal_distances")
+    fr = _checked_frame(p, w, lam)
     nr = float(jnp.linalg.norm(fr.r))
-    nu = problem.n_unknowns
+    nu = w.shape[0]
     if nr == 0.0:
         kappa = np.zeros(nu)
         V = np.asarray(_geneig_jit(fr.G, jnp.zeros((nu, nu)))[1])
     else:
-        k, V = _geneig_jit(fr.G, _ii_jit(problem, w, lam, fr.r / nr))
+        k, V = _geneig_jit(fr.G, _ii_jit(p.dynamic, p.static, w, lam, fr.r / nr))
         kappa, V = np.asarray(k), np.asarray(V)
     safe = np.where(kappa != 0.0, kappa, 1.0)
     dist = np.where(kappa != 0.0, 1.0 / safe, np.inf)
@@ -793,22 +891,36 @@ def focal_distances(problem: NaturalHomotopy, w: Any, lam: float) -> FocalDistan
 # ----------------------------------------------------------------------------- regions
 
 
-def _region(problem: NaturalHomotopy, region: Any, n_grid: int | None):
-    """(lo, hi, seeds) from a Box, Samples, an (n, 2) box array or an (N, n) sample array."""
-    nu = problem.n_unknowns
+def _region(nu: int | None, region: Any, n_grid: int | None):
+    """(lo, hi, seeds) from a Box, Samples, an (n, 2) box array or an (N, n) sample array.
+
+    n is the problem's (`nu`) or, when it has none, read from the region; a raw ``(k, 2)``
+    array is then ambiguous (a box of k weights or k samples of 2) and refused.
+    """
     if isinstance(region, Box):
         box = np.stack([np.asarray(region.lo, float), np.asarray(region.hi, float)], axis=-1)
         samples = None
+        nu = box.shape[0] if nu is None else nu
     elif isinstance(region, Samples):
         box, samples = None, np.asarray(region.points, float)
+        if nu is None and samples.ndim == 2:
+            nu = samples.shape[1]
     else:
         try:
             arr = np.asarray(region, dtype=np.float64)
         except (TypeError, ValueError) as err:
             raise ValueError(f"region: not a real numeric array ({err})") from None
-        if arr.shape == (nu, 2):
+        if nu is None and arr.ndim == 2:
+            if arr.shape[1] == 2:
+                raise ValueError(
+                    f"region: an array of shape {arr.shape} is ambiguous (a box of "
+                    f"{arr.shape[0]} weights or {arr.shape[0]} samples of 2) for a problem "
+                    "without n_unknowns; pass geometry.Box or geometry.Samples"
+                )
+            nu = arr.shape[1]
+        if nu is not None and arr.shape == (nu, 2):
             box, samples = arr, None
-        elif arr.ndim == 2 and arr.shape[1] == nu:
+        elif nu is not None and arr.ndim == 2 and arr.shape[1] == nu:
             box, samples = None, arr
         else:
             raise ValueError(
@@ -835,7 +947,7 @@ def _region(problem: NaturalHomotopy, region: Any, n_grid: int | None):
 
 
 def max_curvature_over(
-    problem: NaturalHomotopy,
+    problem: Any,
     lam: float,
     region: Any,
     *,
@@ -850,11 +962,12 @@ def max_curvature_over(
     `n_starts` best seeds; k is re-evaluated exactly (`max_curvature`) at every optimum.
     A lower bound on the true maximum (a local search), exact at each point it evaluates.
     """
-    problem = _check_problem(problem)
+    p = _check_problem(problem)
     lam = check_lam(lam)
-    lo, hi, seeds = _region(problem, region, n_grid)
-    nu = problem.n_unknowns
-    frames = _frames_jit(problem, jnp.asarray(seeds), lam)
+    lo, hi, seeds = _region(p.manifold.n, region, n_grid)
+    nu = seeds.shape[1]
+    frames = _frames_jit(p.dynamic, p.static, jnp.asarray(seeds), lam)
+    _check_immersion(frames, seeds)
     Gs, IIs, Ns = np.asarray(frames.G), np.asarray(frames.IIs), np.asarray(frames.N)
     results = [_max_curvature_core(Gs[i], IIs[i], Ns[i], certify=False) for i in range(len(seeds))]
     vals = np.array([r.value for r in results])
@@ -868,7 +981,7 @@ def max_curvature_over(
             v0 = np.concatenate([seeds[i], y0 / np.linalg.norm(y0)])
 
             def fun(v: np.ndarray) -> tuple[float, np.ndarray]:
-                f, g = _neg_ktilde_vg(jnp.asarray(v), problem, lam)
+                f, g = _neg_ktilde_vg(jnp.asarray(v), p.dynamic, p.static, lam)
                 return float(f), np.asarray(g, dtype=np.float64)
 
             opt = optimize.minimize(
@@ -876,7 +989,7 @@ def max_curvature_over(
                 options=dict(maxiter=200, ftol=1e-15, gtol=1e-12),
             )  # fmt: skip
             w_opt = np.clip(opt.x[:nu], lo, hi)
-            fr = _frame_jit(problem, jnp.asarray(w_opt), lam)
+            fr = _checked_frame(p, jnp.asarray(w_opt), lam)
             res = _max_curvature_core(np.asarray(fr.G), np.asarray(fr.IIs), np.asarray(fr.N))
             n_eval += 1
             if res.value > best.value:
@@ -886,7 +999,7 @@ def max_curvature_over(
 
 
 def _newton_polish(
-    problem: NaturalHomotopy,
+    p: _Problem,
     tgt: np.ndarray,
     lam: float,
     w: np.ndarray,
@@ -896,37 +1009,31 @@ def _newton_polish(
     is_box: bool,
 ) -> tuple[np.ndarray, float]:
     """A few Newton steps on Jᵀ(target − φ) = 0 with the exact Hessian G − II_r (kept if better)."""
-    pt = NaturalHomotopy(
-        np.asarray(problem.X),
-        np.reshape(tgt, problem.d.shape),
-        problem.activation,
-        problem.objective,
-        bias=problem.bias,
-    )
+    t = jnp.asarray(tgt)
     for _ in range(4):
-        fr = _frame_jit(pt, jnp.asarray(w), lam)
-        Hm = np.asarray(_error_hessian(pt, jnp.asarray(w), lam))
+        Hm, J, r = (np.asarray(a) for a in _error_hessian_jit(p.dynamic, p.static, w, lam, t))
         try:
             np.linalg.cholesky(Hm)
         except np.linalg.LinAlgError:
             break
-        w_new = w + np.linalg.solve(Hm, np.asarray(fr.J).T @ np.asarray(fr.r))
+        w_new = w + np.linalg.solve(Hm, J.T @ r)
         if is_box and (np.any(w_new < lo) or np.any(w_new > hi)):
             break
-        d_new = float(np.linalg.norm(np.asarray(_frame_jit(pt, jnp.asarray(w_new), lam).r)))
+        z_new = np.asarray(_embedding_jit(p.dynamic, p.static, jnp.asarray(w_new), lam))
+        d_new = float(np.linalg.norm(tgt - z_new))
         if not d_new <= dist * (1.0 + 1e-12):  # rounding-level increases are accepted
             break
         w, dist = w_new, d_new
     return w, dist
 
 
-def uniqueness_radius(problem: NaturalHomotopy, lam: float, region: Any, **kwargs: Any) -> float:
+def uniqueness_radius(problem: Any, lam: float, region: Any, **kwargs: Any) -> float:
     """ρ = 1/k_max over the region (``inf`` when k_max = 0); kwargs go to `max_curvature_over`."""
     return max_curvature_over(problem, lam, region, **kwargs).radius
 
 
 def in_uniqueness_tube(
-    problem: NaturalHomotopy,
+    problem: Any,
     target: Any,
     lam: float,
     region: Any,
@@ -937,18 +1044,21 @@ def in_uniqueness_tube(
 ) -> TubeResult:
     """dist(target, φ_λ(region)) < ρ = 1/k_max, the distance from ½‖target − φ_λ(w)‖² minimized.
 
-    The projection runs scipy ``least_squares`` (bounded to the box; for samples, unbounded)
-    from the `n_starts` region seeds nearest the target and keeps the best. `radius` may be
-    given (a float ρ or a `RegionCurvature`) to skip recomputing k_max.
+    The projection of the target point (any point of R^M, not only the problem's targets) runs
+    scipy ``least_squares`` on the embedding (bounded to the box; for samples, unbounded) from
+    the `n_starts` region seeds nearest the target, keeps the best, and polishes it by Newton
+    steps with the exact Hessian G − II_r. `radius` may be given (a float ρ or a
+    `RegionCurvature`) to skip recomputing k_max.
     """
-    problem = _check_problem(problem)
+    p = _check_problem(problem)
     lam = check_lam(lam)
-    Lm = problem.n_patterns * problem.n_outputs
-    tgt = np.asarray(_check_vector("target", target, Lm))
+    lo, hi, seeds = _region(p.manifold.n, region, n_grid)
+    nu = seeds.shape[1]
     is_box = isinstance(region, Box) or (
-        not isinstance(region, Samples) and np.shape(region) == (problem.n_unknowns, 2)
+        not isinstance(region, Samples) and np.shape(region) == (nu, 2)
     )
-    lo, hi, seeds = _region(problem, region, n_grid)
+    Z = np.asarray(_embeddings_jit(p.dynamic, p.static, jnp.asarray(seeds), lam))
+    tgt = np.asarray(_check_vector("target", target, Z.shape[1]))
     if radius is None:
         rho = max_curvature_over(problem, lam, region, n_grid=n_grid).radius
     elif isinstance(radius, RegionCurvature):
@@ -957,15 +1067,14 @@ def in_uniqueness_tube(
         rho = float(radius)
         if not rho > 0:
             raise ValueError(f"radius: expected a positive float, got {radius!r}")
-    Z = np.asarray(_embeddings_jit(problem, jnp.asarray(seeds), lam))
     d0 = np.linalg.norm(Z - tgt, axis=1)
     starts = seeds[np.argsort(d0)[: max(1, n_starts)]]
 
     def fun(w: np.ndarray) -> np.ndarray:
-        return np.asarray(_frame_jit(problem, jnp.asarray(w), lam).z) - tgt
+        return np.asarray(_embedding_jit(p.dynamic, p.static, jnp.asarray(w), lam)) - tgt
 
     def jac(w: np.ndarray) -> np.ndarray:
-        return np.asarray(_frame_jit(problem, jnp.asarray(w), lam).J)
+        return np.asarray(_jacobian_jit(p.dynamic, p.static, jnp.asarray(w), lam))
 
     bounds = (lo, hi) if is_box else (-np.inf, np.inf)
     best_w, best_d = starts[0], math.inf
@@ -976,15 +1085,10 @@ def in_uniqueness_tube(
         dist = float(np.linalg.norm(sol.fun))
         if dist < best_d:
             best_w, best_d = sol.x, dist
-    best_w, best_d = _newton_polish(problem, tgt, lam, best_w, best_d, lo, hi, is_box)
-    fr = _frame_jit(problem, jnp.asarray(best_w), lam)
-    point = np.asarray(fr.z)
+    best_w, best_d = _newton_polish(p, tgt, lam, best_w, best_d, lo, hi, is_box)
+    point = np.asarray(_embedding_jit(p.dynamic, p.static, jnp.asarray(best_w), lam))
+    J = np.asarray(_jacobian_jit(p.dynamic, p.static, jnp.asarray(best_w), lam))
     r = tgt - point
     nr = float(np.linalg.norm(r))
-    orth = (
-        0.0
-        if nr == 0.0
-        else float(np.linalg.norm(np.asarray(fr.J).T @ r))
-        / (float(np.linalg.norm(np.asarray(fr.J), 2)) * nr)
-    )
+    orth = 0.0 if nr == 0.0 else float(np.linalg.norm(J.T @ r)) / (float(np.linalg.norm(J, 2)) * nr)
     return TubeResult(bool(best_d < rho), best_d, rho, np.asarray(best_w), point, orth)

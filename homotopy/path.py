@@ -128,7 +128,7 @@ class Path:
         if problem is None:
             raise ValueError("problem: this path has no problem attached; pass problem=")
         lam = float(lam)
-        S, U, T = self._vertices()
+        S, U, T = self.vertices()
         g = U[:, -1] - lam
         rows = []
         for i in range(len(g)):
@@ -143,9 +143,10 @@ class Path:
 
         return np.stack([correct_at(problem, w0, lam, tol=tol) for w0 in guesses])
 
-    def _vertices(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(s, u, t) of the path points and the events, in arc-length order: an event holds
-        the extreme λ of a fold, which the stored points on either side of it may miss."""
+    def vertices(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(s, u, t) of the path points and the events, in arc-length order (u = (w, λ)): an
+        event holds the extreme λ of a fold, which the stored points on either side of it may
+        miss."""
         S = np.concatenate([self.s, [e.s for e in self.events]])
         U = np.concatenate(
             [np.column_stack([self.w, self.lam])]

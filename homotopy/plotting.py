@@ -17,6 +17,7 @@ works headless and can be written with ``fig.savefig`` or `save_figure` (PNG, SV
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from collections.abc import Sequence
@@ -34,13 +35,16 @@ from mpl_toolkits.mplot3d import Axes3D  # noqa: F401  (registers the "3d" proje
 
 from . import geometry
 from ._checks import check_lam
+from ._hermite import hermite
 from ._io import atomic_path
+from .correctors import correct_in_hyperplanes
 from .layer_plots import (  # Colah-style pictures of a layer, re-exported here
     homeomorphism_comparison as homeomorphism_comparison,
     layer_animation as layer_animation,
     layer_deformation as layer_deformation,
 )
-from .problems import NaturalHomotopy
+from .manifold import dimensions, manifold_of
+from .protocol import Static, join_problem, split_problem
 
 
 __all__ = [
@@ -63,25 +67,48 @@ CURVATURE_MEASURES = ("max", "gaussian", "mean")
 # ----------------------------------------------------------------------------- validation
 
 
-def _check_surface_problem(problem: Any) -> NaturalHomotopy:
-    """A NaturalHomotopy whose data manifold is a surface in R³ (L = 3, s = 2, one output)."""
-    if not isinstance(problem, NaturalHomotopy):
-        raise ValueError(f"problem: expected a NaturalHomotopy, got {type(problem).__name__}")
-    L, s, m = problem.n_patterns, problem.n_features, problem.n_outputs
-    if (L, s, m) != (3, 2, 1):
+def _check_surface_problem(problem: Any) -> Any:
+    """A problem whose data manifold is a surface in R³: n = 2 weights, an embedding into R³
+    (for a network: L = 3 patterns, s = 2 weights, one output)."""
+    n = manifold_of(problem).n
+    n = 2 if n is None else n
+    M = None
+    if n == 2:
+        try:
+            M = dimensions(problem, n)[0]
+        except ValueError:
+            raise
+        except Exception as err:  # noqa: BLE001 - the user's embedding refuses 2 weights
+            raise ValueError(f"problem: its embedding does not take 2 weights ({err})") from None
+    if (M, n) != (3, 2):
         raise ValueError(
-            f"problem: these 3-D figures need L = 3 patterns, s = 2 weights and one output "
-            f"(a surface in R³), got L = {L}, s = {s}, m = {m}"
+            f"problem: these 3-D figures need a surface in R³ (n = 2 weights, an embedding "
+            f"into R³; for a network L = 3 patterns, s = 2, one output), got n = {n}"
+            + ("" if M is None else f", M = {M}")
         )
     return problem
 
 
-def _check_path(path: Any, n: int) -> Any:
+def _targets(problem: Any) -> np.ndarray:
+    """The target point d ∈ R^M (the problem's `targets`), or a ValueError naming `problem`."""
+    d = manifold_of(problem).targets
+    if d is None:
+        raise ValueError(
+            "problem: this figure draws the target d; give the problem a `targets` attribute "
+            "(see homotopy.manifold)"
+        )
+    return np.asarray(d, dtype=np.float64).reshape(-1)
+
+
+def _check_path(path: Any, n: int | None) -> Any:
+    """A `homotopy.Path` with weights ``(N ≥ 1, n)`` (any n when `n` is ``None``)."""
     w = getattr(path, "w", None)
     lam = getattr(path, "lam", None)
     if w is None or lam is None:
         raise ValueError(f"path: expected a homotopy.Path, got {type(path).__name__}")
     w = np.asarray(w)
+    if n is None and w.ndim == 2:
+        n = w.shape[1]
     if w.ndim != 2 or w.shape[1] != n or w.shape[0] != np.shape(lam)[0] or w.shape[0] == 0:
         raise ValueError(f"path: expected weights of shape (N ≥ 1, {n}), got {w.shape}")
     return path
@@ -93,7 +120,7 @@ def _check_n(n: Any) -> int:
     return int(n)
 
 
-def _box(problem: NaturalHomotopy, region: Any, path: Any, pad: float = 0.5) -> np.ndarray:
+def _box(problem: Any, region: Any, path: Any, pad: float = 0.5) -> np.ndarray:
     """A (2, 2) array of (lo, hi) per weight: `region`, else the path's weights + margin,
     else ``start() ± 3``."""
     if region is None:
@@ -102,7 +129,9 @@ def _box(problem: NaturalHomotopy, region: Any, path: Any, pad: float = 0.5) -> 
             lo, hi = w.min(axis=0), w.max(axis=0)
             margin = pad + 0.15 * (hi - lo)
             return np.stack([lo - margin, hi + margin], axis=-1)
-        w0 = problem.start()
+        if not callable(getattr(problem, "start", None)):
+            raise ValueError("region: required for a problem without start() or a path")
+        w0 = np.asarray(problem.start(), dtype=np.float64)
         return np.stack([w0 - 3.0, w0 + 3.0], axis=-1)
     if isinstance(region, geometry.Box):
         box = np.stack([np.asarray(region.lo, float), np.asarray(region.hi, float)], axis=-1)
@@ -125,15 +154,14 @@ def _box(problem: NaturalHomotopy, region: Any, path: Any, pad: float = 0.5) -> 
 # ----------------------------------------------------------------------------- vectorised geometry
 
 
-def _point_fields(problem: NaturalHomotopy, w: jax.Array, lam: jax.Array):
+def _point_fields(dynamic: Any, static: Static | None, w: jax.Array, lam: jax.Array):
     """z, unit normal n (det[J | n] > 0, as `geometry.normal_basis`), K, H, κ (ascending)."""
-    z = problem.embedding(w, lam)
-    J = problem.embedding_jacobian(w, lam)
+    m = manifold_of(join_problem(dynamic, static))
+    z = m.embedding(w, lam)
+    J = m.embedding_jacobian(w, lam)
     c = jnp.cross(J[:, 0], J[:, 1])  # det[J0, J1, c] = ‖c‖² > 0: the geometry orientation
     n = c / jnp.linalg.norm(c)
-    a2 = problem.activation.blend_d2(problem.preactivation(w), lam).reshape(-1)
-    X = problem.design
-    II = X.T @ ((a2 * n)[:, None] * X)
+    II = m.second_fundamental_form(w, lam, n)
     G = J.T @ J
     Lc = jnp.linalg.cholesky(G)
     Li = jax.scipy.linalg.solve_triangular(Lc, jnp.eye(2, dtype=G.dtype), lower=True)
@@ -142,16 +170,29 @@ def _point_fields(problem: NaturalHomotopy, w: jax.Array, lam: jax.Array):
     return z, n, kappa[0] * kappa[1], 0.5 * (kappa[0] + kappa[1]), kappa
 
 
-_fields_jit = jax.jit(jax.vmap(_point_fields, in_axes=(None, 0, None)))
-_embed_jit = jax.jit(jax.vmap(lambda p, w, lam: p.embedding(w, lam), in_axes=(None, 0, None)))
+@functools.partial(jax.jit, static_argnums=1)
+def _fields_jit(dynamic: Any, static: Static | None, W: jax.Array, lam: jax.Array):
+    return jax.vmap(lambda w: _point_fields(dynamic, static, w, lam))(W)
 
 
-def surface_fields(problem: NaturalHomotopy, lam: float, W: Any) -> dict[str, np.ndarray]:
+@functools.partial(jax.jit, static_argnums=1)
+def _embed_many(dynamic: Any, static: Static | None, W: jax.Array, lam: jax.Array) -> jax.Array:
+    m = manifold_of(join_problem(dynamic, static))
+    return jax.vmap(lambda w: m.embedding(w, lam))(W)
+
+
+def _embed_jit(problem: Any, W: jax.Array, lam: float) -> jax.Array:
+    """φ_λ(w) for each row of W, ``(N, M)``."""
+    return _embed_many(*split_problem(problem), W, lam)
+
+
+def surface_fields(problem: Any, lam: float, W: Any) -> dict[str, np.ndarray]:
     """Pointwise geometry of the surface Z_λ at many weights at once (one ``jax.vmap``).
 
     The same quantities as `geometry.embedding`, `geometry.normal_basis` (its single column),
     `geometry.principal_curvatures`, `geometry.gaussian_curvature` and
-    `geometry.mean_curvature`, for a 3×2 problem, vectorised over the rows of `W` ``(N, 2)``.
+    `geometry.mean_curvature`, for a surface in R³ (n = 2, M = 3), vectorised over the rows of
+    `W` ``(N, 2)``.
     Returns a dict of numpy arrays: ``z`` ``(N, 3)``, ``normal`` ``(N, 3)``, ``gaussian``,
     ``mean``, ``max`` (= max |κ| = `geometry.max_curvature` for a surface) ``(N,)`` and
     ``kappa`` ``(N, 2)`` (ascending).
@@ -161,7 +202,7 @@ def surface_fields(problem: NaturalHomotopy, lam: float, W: Any) -> dict[str, np
     W = np.asarray(W, dtype=np.float64)
     if W.ndim != 2 or W.shape[1] != 2:
         raise ValueError(f"W: expected weights of shape (N, 2), got {W.shape}")
-    z, n, K, H, kappa = _fields_jit(problem, jnp.asarray(W), lam)
+    z, n, K, H, kappa = _fields_jit(*split_problem(problem), jnp.asarray(W), lam)
     kappa = np.asarray(kappa)
     return dict(
         z=np.asarray(z),
@@ -210,10 +251,12 @@ def _label_3d(ax: Any) -> None:
     ax.tick_params(labelsize=7, pad=0)
 
 
-def _oblique_view(problem: NaturalHomotopy, tilt: float = 70.0) -> tuple[float, float]:
-    """(elev, azim) looking at the plane col X̃ (Z_0) from `tilt` degrees off its normal,
-    from above: the surfaces are seen face-on enough to read, not edge-on."""
-    n0 = np.cross(*np.asarray(problem.design, dtype=np.float64).T)
+def _oblique_view(problem: Any, w: np.ndarray, tilt: float = 70.0) -> tuple[float, float]:
+    """(elev, azim) looking at the tangent plane of Z_0 at φ_0(w) (for a network the plane
+    col X̃ = Z_0 itself) from `tilt` degrees off its normal, from above: the surfaces are seen
+    face-on enough to read, not edge-on."""
+    J0 = manifold_of(problem).embedding_jacobian(jnp.asarray(w, dtype=jnp.float64), 0.0)
+    n0 = np.cross(*np.asarray(J0, dtype=np.float64).T)
     n0 /= np.linalg.norm(n0)
     if n0[2] < 0:
         n0 = -n0
@@ -259,7 +302,7 @@ def _fmt(x: float) -> str:
 
 
 def data_manifold(
-    problem: NaturalHomotopy,
+    problem: Any,
     lams: Sequence[float] = (0.0, 0.5, 1.0),
     *,
     region: Any = None,
@@ -270,7 +313,7 @@ def data_manifold(
     curvature: str = "max",
     n_grid: int | None = None,
 ) -> Figure:
-    r"""The data manifold $Z_\lambda = \phi_\lambda(w)$ of a 3×2 problem, one 3-D panel per λ.
+    r"""The data manifold $Z_\lambda = \phi_\lambda(w)$ of a surface problem, one 3-D panel per λ.
 
     The surface over an ``n × n`` grid of weights in `region` is coloured by curvature
     (`curvature`: ``"max"`` = max |κ| (the default), ``"gaussian"`` K = κ₁κ₂ or ``"mean"``
@@ -284,14 +327,16 @@ def data_manifold(
 
     **Arguments:**
 
-    - `problem`: a `NaturalHomotopy` with L = 3, s = 2 and one output.
+    - `problem`: a problem whose data manifold is a surface in R³ (the `homotopy.manifold`
+      hooks with n = 2 weights and M = 3, e.g. a `NaturalHomotopy` with L = 3, s = 2 and one
+      output); with `target`, it needs ``targets``.
     - `lams`: the λ of the panels, each in [0, 1].
     - `region`: ``(2, 2)`` array of (lo, hi) per weight, or a `geometry.Box`/`Samples`;
       default: the box around `path`'s weights plus a margin, else ``start() ± 3``.
     - `path`: a tracked `homotopy.Path` of this problem (optional).
     - `n`: grid points per axis. `n_grid`: seeds per axis for `max_curvature_over`.
 
-    **Raises:** `ValueError` naming the argument (`problem` unless L = 3, s = 2, m = 1).
+    **Raises:** `ValueError` naming the argument (`problem` unless n = 2 and M = 3).
     """
     problem = _check_surface_problem(problem)
     if isinstance(lams, int | float | np.floating):
@@ -306,13 +351,17 @@ def data_manifold(
         path = _check_path(path, 2)
     box = _box(problem, region, path)
     A, B, Wg = _grid(box, n)
-    d = np.asarray(problem.d, dtype=np.float64).reshape(-1)
+    d = _targets(problem) if target else None
     w_curve = _densify_w(np.asarray(path.w)) if path is not None else None
 
     panels = []
     for lam in lams:
         f = surface_fields(problem, lam, Wg)
-        rc = geometry.max_curvature_over(problem, lam, box, n_grid=n_grid) if sheets else None
+        rc = (
+            geometry.max_curvature_over(problem, lam, _as_box(box), n_grid=n_grid)
+            if sheets
+            else None
+        )
         panels.append((lam, f, rc))
 
     values = np.concatenate([p[1][curvature] for p in panels])
@@ -336,7 +385,7 @@ def data_manifold(
         "mean": r"mean curvature $H = (\kappa_1 + \kappa_2)/2$",
     }[curvature]
 
-    elev, azim = _oblique_view(problem)
+    elev, azim = _oblique_view(problem, box.mean(axis=1))
     k = len(lams)
     fig = Figure(figsize=(4.6 * k + 1.2, 5.2), layout="constrained")
     axes = []
@@ -396,7 +445,7 @@ def data_manifold(
                 ws = _path_at(path, problem, lam)
             else:
                 tube = geometry.in_uniqueness_tube(
-                    problem, d, lam, box, radius=rho if math.isfinite(rho) else 1e300
+                    problem, d, lam, _as_box(box), radius=rho if math.isfinite(rho) else 1e300
                 )
                 ws = tube.w[None]
             feet = np.asarray(_embed_jit(problem, jnp.asarray(ws), lam)) if len(ws) else None
@@ -460,7 +509,12 @@ def _cmap(name: str) -> mcolors.Colormap:
     return matplotlib.colormaps[name]
 
 
-def _path_at(path: Any, problem: NaturalHomotopy, lam: float) -> np.ndarray:
+def _as_box(box: np.ndarray) -> geometry.Box:
+    """A (n, 2) array of (lo, hi) rows as a `geometry.Box` (never read as samples)."""
+    return geometry.Box(box[:, 0], box[:, 1])
+
+
+def _path_at(path: Any, problem: Any, lam: float) -> np.ndarray:
     """Weights of the path's crossings of λ (`Path.at`, corrected), ``(k, 2)``."""
     try:
         ws = path.at(lam, problem=problem)
@@ -472,55 +526,23 @@ def _path_at(path: Any, problem: NaturalHomotopy, lam: float) -> np.ndarray:
 # ----------------------------------------------------------------------------- figure 2
 
 
-def _bordered_newton(problem: Any, u_pred: jax.Array, t: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """Correct u_pred onto H = 0 within the hyperplane tᵀ(u − u_pred) = 0 (6 Newton steps)."""
-
-    def body(_, u):
-        w, lam = u[:-1], u[-1]
-        A = jnp.concatenate([problem.jacobian(w, lam), t[None]], axis=0)
-        rhs = jnp.concatenate([problem.H(w, lam), (t @ (u - u_pred))[None]])
-        return u - jnp.linalg.solve(A, rhs)
-
-    u = jax.lax.fori_loop(0, 6, body, u_pred)
-    return u, jnp.linalg.norm(problem.H(u[:-1], u[-1]))
-
-
-_bordered_newton_jit = jax.jit(jax.vmap(_bordered_newton, in_axes=(None, 0, 0)))
-
-
 def _path_samples(path: Any, problem: Any, refine: int) -> tuple[np.ndarray, np.ndarray]:
     """(s, u) of the path's points, its events and `refine` − 1 points per segment between
     them (cubic Hermite in arc length, corrected back onto H = 0), in arc-length order."""
-    S = np.concatenate([np.asarray(path.s, float), [e.s for e in path.events]])
-    U = np.concatenate(
-        [np.column_stack([path.w, path.lam])] + [np.append(e.w, e.lam)[None] for e in path.events]
-    )
-    T = np.concatenate(
-        [np.asarray(path.tangents, float)] + [np.asarray(e.tangent)[None] for e in path.events]
-    )
-    order = np.argsort(S, kind="stable")
-    S, U, T = S[order], U[order], T[order]
+    S, U, T = path.vertices()
     if refine <= 1 or len(S) < 2:
         return S, U
     tau = np.arange(1, refine) / refine
-    h00, h10 = 2 * tau**3 - 3 * tau**2 + 1, tau**3 - 2 * tau**2 + tau
-    h01, h11 = -2 * tau**3 + 3 * tau**2, tau**3 - tau**2
     ds = np.diff(S)[:, None, None]
-    P = (
-        h00[None, :, None] * U[:-1, None]
-        + h10[None, :, None] * ds * T[:-1, None]
-        + h01[None, :, None] * U[1:, None]
-        + h11[None, :, None] * ds * T[1:, None]
-    )
+    P = hermite(U[:-1, None], T[:-1, None], U[1:, None], T[1:, None], ds, tau[None, :, None])
     chord = U[1:] - U[:-1]
     chord /= np.maximum(np.linalg.norm(chord, axis=1, keepdims=True), 1e-300)
     Tc = np.broadcast_to(chord[:, None], P.shape)
     nu = U.shape[1]
-    u_c, res = _bordered_newton_jit(
-        problem, jnp.asarray(P.reshape(-1, nu)), jnp.asarray(Tc.reshape(-1, nu))
+    # each sample back onto H = 0 in the hyperplane through it normal to its segment's chord
+    u_c, ok = correct_in_hyperplanes(
+        problem, P.reshape(-1, nu), Tc.reshape(-1, nu), tol=1e-8, step_tol=1e-12
     )
-    u_c, res = np.asarray(u_c), np.asarray(res)
-    ok = np.isfinite(res) & (res < 1e-8)
     s_new = (S[:-1, None] + tau[None] * np.diff(S)[:, None]).reshape(-1)
     S2 = np.concatenate([S, s_new[ok]])
     U2 = np.concatenate([U, u_c[ok]])
@@ -546,7 +568,7 @@ def _shade_intervals(x: np.ndarray, g: np.ndarray) -> list[tuple[float, float]]:
 
 
 def curvature_along_path(
-    problem: NaturalHomotopy,
+    problem: Any,
     path: Any,
     *,
     region: Any = None,
@@ -566,7 +588,8 @@ def curvature_along_path(
 
     **Arguments:**
 
-    - `problem`: the `NaturalHomotopy` the path solves (any L ≥ s).
+    - `problem`: the problem the path solves, with the `homotopy.manifold` hooks and
+      ``targets`` (e.g. a `NaturalHomotopy`, any L ≥ s).
     - `path`: a tracked `homotopy.Path`.
     - `region`: optional box ``(n, 2)`` / `geometry.Box` / `Samples`: also plots
       ρ(λ) = 1/k_max over the region (`geometry.uniqueness_radius`) at `n_region` λ values.
@@ -575,9 +598,14 @@ def curvature_along_path(
 
     **Raises:** `ValueError` naming the argument.
     """
-    if not isinstance(problem, NaturalHomotopy):
-        raise ValueError(f"problem: expected a NaturalHomotopy, got {type(problem).__name__}")
-    path = _check_path(path, problem.n_unknowns)
+    m = manifold_of(problem)
+    if m.residual is None:  # refuse before the (costly) path sampling, not in geometry later
+        raise ValueError(
+            "problem: the focal distances need the residual r = d − φ_λ(w); give the problem "
+            "a `targets` attribute or a residual(w, lam) method (see homotopy.manifold)"
+        )
+    path = _check_path(path, m.n)
+    nu = np.shape(path.w)[1]
     if x not in ("s", "lam"):
         raise ValueError(f"x: expected 's' or 'lam', got {x!r}")
     if isinstance(refine, bool) or not isinstance(refine, int | np.integer) or refine < 1:
@@ -633,6 +661,8 @@ def curvature_along_path(
             )
     if region is not None:
         box = region
+        if not isinstance(region, geometry.Box | geometry.Samples) and np.shape(region) == (nu, 2):
+            box = _as_box(np.asarray(region, dtype=np.float64))  # read as a box, as geometry does
         lam_r = np.linspace(0.0, 1.0, max(2, int(n_region)))[1:]
         rho = [geometry.uniqueness_radius(problem, lam, box) for lam in lam_r]
         if x == "lam":
@@ -723,7 +753,7 @@ def _classify(eig: np.ndarray) -> str:
 
 
 def several_projections(
-    problem: NaturalHomotopy,
+    problem: Any,
     lam: float,
     *,
     path: Any = None,
@@ -740,10 +770,11 @@ def several_projections(
     and the path's weights. The legend gives ‖r‖ and the type from the eigenvalues of
     `geometry.error_hessian` (local min: both > 0; saddle: mixed signs).
 
-    **Raises:** `ValueError` naming `problem` unless L = 3, s = 2, m = 1, or `lam` when the
-    path does not reach it.
+    **Raises:** `ValueError` naming `problem` unless it is a surface in R³ (n = 2, M = 3) with
+    ``targets``, or `lam` when the path does not reach it.
     """
     problem = _check_surface_problem(problem)
+    d = _targets(problem)
     lam = check_lam(lam)
     n = _check_n(n)
     if path is None:
@@ -763,7 +794,6 @@ def several_projections(
         box = np.stack([lo - margin, hi + margin], axis=-1)
     else:
         box = _box(problem, region, None)
-    d = np.asarray(problem.d, dtype=np.float64).reshape(-1)
     feet = np.asarray(_embed_jit(problem, jnp.asarray(ws), lam))
     info = []
     for w, zf in zip(ws, feet, strict=True):

@@ -3,7 +3,10 @@
 `NaturalHomotopy` is Coetzee & Stonick's natural homotopy of a single-layer perceptron.
 Any object with a method ``H(w, lam) -> (n,)`` (``w`` of shape ``(n,)``, ``lam`` a scalar)
 is a problem the tracker accepts; it may add ``jacobian(w, lam) -> (n, n + 1)`` and
-``start() -> (n,)``. `FunctionHomotopy` wraps a plain function into such an object.
+``start() -> (n,)`` (`homotopy.protocol`), and the data-manifold hooks for the geometry
+(`homotopy.manifold`). `FunctionHomotopy` wraps a plain function into such an object.
+
+`linear_start` is the λ = 0 start X̃⁺D with its rank check, for one problem or a stack.
 """
 
 from __future__ import annotations
@@ -18,10 +21,80 @@ import numpy as np
 from ._checks import check_array as _check_matrix
 from .activations import Activation, get_activation
 from .network import SingleLayerPerceptron, augment
+from .protocol import jacobian_of as jacobian_of
 
 
 Array = jax.Array
 OBJECTIVES = ("least_squares", "interpolation")
+
+
+class RankError(ValueError):
+    """`linear_start`'s error: rank X̃ < s. `rank`, `s` and `index` (the first bad problem of
+    a stack, ``None`` for one problem) say which."""
+
+    def __init__(self, message: str, rank: int, s: int, index: tuple[int, ...] | None) -> None:
+        super().__init__(message)
+        self.rank = rank
+        self.s = s
+        self.index = index
+
+
+def linear_start(design: Any, D: Any) -> np.ndarray:
+    """w₀ = X̃⁺D, the λ = 0 least-squares weights, flattened row-major per problem: ``(..., s·m)``.
+
+    `design` ``(..., L, s)`` (X̃, with the bias column if any) and targets `D` ``(..., L, m)``
+    (a 1-D d as ``(L, 1)``); leading axes stack problems and broadcast against each other. One
+    SVD per X̃ gives the rank (numpy's ``matrix_rank`` tolerance σ_max·max(L, s)·ε) and the
+    pseudo-inverse. numpy, on the host.
+
+    **Raises:** `RankError` (a `ValueError` naming `X`) when rank X̃ < s, for a stack naming
+    the first bad problem; `ValueError` naming `design` or `D` for mis-shaped input.
+    """
+    X = np.asarray(design, dtype=np.float64)
+    Dm = np.asarray(D, dtype=np.float64)
+    if X.ndim < 2:
+        raise ValueError(f"design: expected shape (..., L, s), got {X.shape}")
+    if Dm.ndim < 2 or Dm.shape[-2] != X.shape[-2]:
+        raise ValueError(f"D: expected shape (..., L = {X.shape[-2]}, m), got {Dm.shape}")
+    # one SVD for both the rank and the pseudo-inverse: this runs on every track()
+    U, sv, Vt = np.linalg.svd(X, full_matrices=False)
+    tol = sv.max(axis=-1, initial=0.0) * max(X.shape[-2:]) * np.finfo(X.dtype).eps
+    rank = np.sum(sv > tol[..., None], axis=-1)
+    s = X.shape[-1]
+    if np.any(rank < s):
+        if X.ndim == 2:
+            index, r, where = None, int(rank), ""
+        else:
+            index = tuple(int(i) for i in np.argwhere(rank < s)[0])
+            r = int(rank[index])
+            where = f"problem {index[0] if len(index) == 1 else index} has "
+        raise RankError(
+            f"X: {where}rank {r} < s = {s}; the linear (λ = 0) solution X⁺d is not unique. "
+            "Remove dependent columns or add patterns.",
+            r,
+            s,
+            index,
+        )
+    W = np.swapaxes(Vt, -1, -2) @ ((np.swapaxes(U, -1, -2) @ Dm) / sv[..., :, None])
+    return W.reshape(W.shape[:-2] + (-1,))
+
+
+def _block_rows(a1: Array, design: Array) -> Array:
+    """J = diag(σ_λ'(Z)) X̃ in each output block: J[(i, j), (b, k)] = a1_ij X̃_ib δ_jk."""
+    eye = jnp.eye(a1.shape[-1], dtype=a1.dtype)
+    J = jnp.einsum("ij,ib,jk->ijbk", a1, design, eye)
+    return J.reshape(a1.size, design.shape[-1] * a1.shape[-1])
+
+
+def _block_gram(design: Array, C: Array) -> Array:
+    """Σ_i X̃_ia C_ij X̃_ib δ_jk: X̃ᵀ diag(C_{:, j}) X̃ in output block j, ``(s·m, s·m)``.
+
+    With C = ν ∘ σ_λ''(Z) the second fundamental form II_ν; with C = σ_λ'² − σ_λ''∘R the
+    Hessian ∇²E_λ.
+    """
+    n = design.shape[-1] * C.shape[-1]
+    eye = jnp.eye(C.shape[-1], dtype=C.dtype)
+    return jnp.einsum("ia,ij,ib,jk->ajbk", design, C, design, eye).reshape(n, n)
 
 
 class NaturalHomotopy:
@@ -157,6 +230,11 @@ class NaturalHomotopy:
         """φ_λ(w) = σ_λ(X̃ w) ∈ R^{L·m}, the point of the data manifold (flattened)."""
         return self.network(w).forward(self.X, lam).reshape(-1)
 
+    @property
+    def targets(self) -> Array:
+        """d flattened like `embedding`, ``(L·m,)`` (the `homotopy.manifold` hook)."""
+        return self.d.reshape(-1)
+
     def residual(self, w: Array, lam: Array | float) -> Array:
         """r = d − φ_λ(w) (flattened like `embedding`)."""
         return self.d.reshape(-1) - self.embedding(w, lam)
@@ -168,10 +246,19 @@ class NaturalHomotopy:
 
     def embedding_jacobian(self, w: Array, lam: Array | float) -> Array:
         """J = ∂φ_λ/∂w = diag(σ_λ'(Z)) X̃ per output, shape ``(L·m, s·m)``."""
-        a1 = self.activation.blend_d1(self.preactivation(w), lam)
-        eye = jnp.eye(self.n_outputs, dtype=a1.dtype)
-        J = jnp.einsum("ij,ib,jk->ijbk", a1, self.design, eye)
-        return J.reshape(a1.size, self.n_unknowns)
+        return _block_rows(self.activation.blend_d1(self.preactivation(w), lam), self.design)
+
+    def second_fundamental_form(self, w: Array, lam: Array | float, normal: Array) -> Array:
+        """II_ν = X̃ᵀ diag(ν ∘ σ_λ''(X̃w)) X̃ per output block, the raw contraction
+        Σ_i ν_i ∂²φ_i/∂w² (linear in ν, no projection), ``(s·m, s·m)``."""
+        a2 = self.activation.blend_d2(self.preactivation(w), lam)
+        return _block_gram(self.design, a2 * jnp.reshape(normal, a2.shape))
+
+    def embedding_second_derivative(self, w: Array, lam: Array | float, y: Array) -> Array:
+        """∂²φ_λ[y, y] = σ_λ''(X̃W) ∘ (X̃Y)² (Y the ``(s, m)`` matrix of y), flattened."""
+        a2 = self.activation.blend_d2(self.preactivation(w), lam)
+        XY = self.design @ self._W(y)
+        return (a2 * XY * XY).reshape(-1)
 
     # -- the homotopy map
     def H(self, w: Array, lam: Array | float) -> Array:
@@ -189,14 +276,10 @@ class NaturalHomotopy:
         act = self.activation
         Z = self.preactivation(w)
         a1 = act.blend_d1(Z, lam)
-        eye = jnp.eye(self.n_outputs, dtype=a1.dtype)
-        X = self.design
         if self.objective == "interpolation":
-            return jnp.einsum("ij,ib,jk->ijbk", a1, X, eye).reshape(self.n_unknowns, -1)
+            return _block_rows(a1, self.design)
         R = self._targets() - act.blend(Z, lam)
-        c = a1 * a1 - act.blend_d2(Z, lam) * R
-        M = jnp.einsum("ia,ij,ib,jk->ajbk", X, c, X, eye)
-        return M.reshape(self.n_unknowns, self.n_unknowns)
+        return _block_gram(self.design, a1 * a1 - act.blend_d2(Z, lam) * R)
 
     def H_lam(self, w: Array, lam: Array | float) -> Array:
         """∂H/∂λ: −X̃ᵀ((σ' − 1)∘r − σ_λ'∘(σ − t)) (least squares) or σ(Z) − Z (interpolation)."""
@@ -218,21 +301,10 @@ class NaturalHomotopy:
 
         **Raises:** `ValueError` when rank X̃ < s (the linear solution is not unique).
         """
-        # numpy, one SVD for both the rank and the pseudo-inverse: this runs on every track()
         X = np.asarray(self.X)
         if self.bias:
             X = np.concatenate([X, np.ones((X.shape[0], 1))], axis=1)
-        U, sv, Vt = np.linalg.svd(X, full_matrices=False)
-        tol = sv.max(initial=0.0) * max(X.shape) * np.finfo(X.dtype).eps
-        rank = int(np.sum(sv > tol))
-        if rank < self.n_features:
-            raise ValueError(
-                f"X: rank {rank} < s = {self.n_features}; the linear (λ = 0) solution "
-                "X⁺d is not unique. Remove dependent columns or add patterns."
-            )
-        D = np.asarray(self.d).reshape(X.shape[0], -1)
-        W = Vt.T @ ((U.T @ D) / sv[:, None])
-        return W.reshape(-1)
+        return linear_start(X, np.asarray(self.d).reshape(X.shape[0], -1))
 
 
 jax.tree_util.register_pytree_node(
@@ -305,9 +377,3 @@ def _fh_unflatten(aux, leaves):
 
 
 jax.tree_util.register_pytree_node(FunctionHomotopy, _fh_flatten, _fh_unflatten)
-
-
-def jacobian_of(H: Callable[[Array, Array], Array], w: Array, lam: Array | float) -> Array:
-    """[H_w | H_λ] of a function ``H(w, lam)`` by forward-mode autodiff in u = (w, λ)."""
-    u = jnp.concatenate([jnp.asarray(w), jnp.reshape(jnp.asarray(lam, w.dtype), (1,))])
-    return jax.jacfwd(lambda v: H(v[:-1], v[-1]))(u)

@@ -6,6 +6,8 @@ import subprocess
 import sys
 import textwrap
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -271,13 +273,115 @@ def test_multi_process_with_jax_distributed_equals_single_process(tmp_path):
         assert p.returncode == 0, err
     for out, _ in outs:
         assert json.loads(out.strip().splitlines()[-1]) == {"processes": 2, "devices": 4}
+    # the reference: one process with the same 4 devices (the same sharded program)
+    one = MULTI_PROCESS.split("import numpy as np")[1].replace('proc{sys.argv[1]}', "one")
+    ref = subprocess.run(
+        [sys.executable, "-c", "import json, sys, jax\nimport numpy as np" + one],
+        cwd=tmp_path,
+        env=dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert ref.returncode == 0, ref.stderr
+    single = np.load(tmp_path / "one.npz")
+    assert single["codes"][4] == h.Status.DIVERGED.code
+    for i in range(2):
+        z = np.load(tmp_path / f"proc{i}.npz")
+        np.testing.assert_array_equal(z["codes"], single["codes"])
+        np.testing.assert_array_equal(np.isnan(z["w"]), np.isnan(single["w"]))
+        np.testing.assert_allclose(z["w"], single["w"], rtol=0, atol=1e-12)
+    # and without sharding, the same paths: a regular path to the last bits; the diverging
+    # one (weights growing without bound, where last-bit differences between the sharded and
+    # the plain program are amplified along the curve) by its status
     rng = np.random.default_rng(0)
     X, d = rng.normal(size=(10, 3, 2)), rng.uniform(-0.9, 0.9, size=(10, 3))
     d[4] = [1.4, -1.2, 0.3]
-    single = h.track_many(X, d, devices=None, max_points=50)
-    assert single.statuses[4] is h.Status.DIVERGED
-    for i in range(2):
-        z = np.load(tmp_path / f"proc{i}.npz")
-        np.testing.assert_array_equal(z["codes"], single.codes)
-        np.testing.assert_array_equal(np.isnan(z["w"]), np.isnan(single.w))
-        np.testing.assert_allclose(z["w"], single.w, rtol=0, atol=1e-12)
+    plain = h.track_many(X, d, devices=None, max_points=50)
+    np.testing.assert_array_equal(plain.codes, single["codes"])
+    regular = plain.codes == h.Status.SUCCESS.code
+    assert regular.sum() == 9
+    np.testing.assert_allclose(plain.w[regular], single["w"][regular], rtol=0, atol=1e-12)
+
+
+# ---------------------------------------------------------------- any problem, not only X and d
+class _Logistic:
+    """A user-written problem that is not a NaturalHomotopy (a PyTree of its own): the
+    least-squares homotopy of y = (1 − λ)·Xw + λ·tanh(Xw) written from scratch, with the
+    data-manifold hook `embedding`."""
+
+    def __init__(self, X, d):
+        self.X, self.d = X, d
+
+    def embedding(self, w, lam):
+        z = self.X @ w
+        return (1.0 - lam) * z + lam * jnp.tanh(z)
+
+    def H(self, w, lam):
+        r = self.d - self.embedding(w, lam)
+        J = jax.jacfwd(self.embedding)(w, lam)
+        return -J.T @ r
+
+
+jax.tree_util.register_pytree_node(
+    _Logistic, lambda p: ((p.X, p.d), None), lambda _, leaves: _Logistic(*leaves)
+)
+
+
+def test_user_problem_class_goes_through_track_many():
+    rng = np.random.default_rng(11)
+    probs = [
+        _Logistic(jnp.asarray(rng.normal(size=(3, 2))), jnp.asarray(rng.uniform(-0.6, 0.6, 3)))
+        for _ in range(3)
+    ]
+    starts = np.stack([np.linalg.lstsq(p.X, p.d, rcond=None)[0] for p in probs])
+    batch = h.track_many(probs, start=starts)
+    for i, p in enumerate(probs):
+        one = h.track(p, start=starts[i])
+        ref = h.track(h.NaturalHomotopy(np.asarray(p.X), np.asarray(p.d)))
+        _assert_same(batch[i], one)
+        assert type(batch.problem(i)) is _Logistic
+        if ref.success:  # the same homotopy as the built-in one: the same solution
+            np.testing.assert_allclose(batch.w_end[i], ref.w_end, rtol=0, atol=1e-10)
+    # and the geometry of its data manifold through the protocol's hook
+    k = h.geometry.principal_curvatures(probs[0], batch.w_end[0], 1.0, normal=None)
+    k_ref = h.geometry.principal_curvatures(
+        h.NaturalHomotopy(np.asarray(probs[0].X), np.asarray(probs[0].d)),
+        batch.w_end[0],
+        1.0,
+        normal=k.normal,
+    )
+    np.testing.assert_allclose(np.asarray(k.values), np.asarray(k_ref.values), rtol=1e-10)
+
+
+def test_many_starts_of_one_static_problem():
+    class Circle:  # not a PyTree: a static argument, shared by every lane
+        def H(self, w, lam):
+            return jnp.array([w[0] ** 2 + lam**2 - 1.0])
+
+    starts = np.array([[1.0], [-1.0]])
+    batch = h.track_many(Circle(), start=starts, lam_span=(0.0, 0.5), divergence=None)
+    np.testing.assert_allclose(batch.w_end[:, 0], [np.sqrt(0.75), -np.sqrt(0.75)], atol=1e-12)
+    assert isinstance(batch.problem(1), Circle)
+
+
+@pytest.mark.parametrize(
+    "call,name",
+    [
+        (lambda: h.track_many(h.NaturalHomotopy(np.eye(3, 2), np.zeros(3))), "start"),
+        (lambda: h.track_many(h.NaturalHomotopy(np.eye(3, 2), np.zeros(3)), d=1), "d"),
+        (lambda: h.track_many([h.NaturalHomotopy(np.eye(3, 2), np.zeros(3)), 3]), "problems"),
+        (
+            lambda: h.track_many(
+                [
+                    h.NaturalHomotopy(np.eye(3, 2), np.zeros(3)),
+                    h.NaturalHomotopy(np.eye(4, 2), np.zeros(4)),
+                ]
+            ),
+            "problems",
+        ),
+    ],
+)
+def test_bad_problem_batches_raise_value_error(call, name):
+    with pytest.raises(ValueError, match=name):
+        call()

@@ -458,3 +458,16 @@ def test_value_errors():
         geo.metric(NaturalHomotopy(np.ones((4, 2)), np.zeros(4)), w, lam)  # rank 1
     with pytest.raises(ValueError, match="hessian"):
         geo.curvatures_from(np.eye(3)[:, :2], np.zeros((3, 2, 3)))
+
+
+def test_immersion_errors_name_problem():
+    w = np.array([0.3, -0.2])
+    rank1 = NaturalHomotopy(np.ones((4, 2)), np.zeros(4))  # rank X̃ = 1: rank J = 1 at every w
+    for fn in (geo.metric, geo.normal_basis, geo.max_curvature, geo.focal_distances):
+        with pytest.raises(ValueError, match=r"problem: φ_λ is not an immersion: rank J = 1 < n"):
+            fn(rank1, w, 0.5)
+    with pytest.raises(ValueError, match="problem: .*immersion at the region seed"):
+        geo.max_curvature_over(rank1, 0.5, np.array([[-1.0, 1.0], [-1.0, 1.0]]))
+    short = NaturalHomotopy(np.eye(2, 3), np.zeros(2))  # L = 2 < s = 3: M < n
+    with pytest.raises(ValueError, match="problem: .*M < n"):
+        geo.embedding(short, np.zeros(3), 0.5)

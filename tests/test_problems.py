@@ -19,7 +19,7 @@ from hypothesis.extra import numpy as hnp
 
 from homotopy.activations import get_activation
 from homotopy.network import SingleLayerPerceptron
-from homotopy.problems import FunctionHomotopy, NaturalHomotopy
+from homotopy.problems import FunctionHomotopy, NaturalHomotopy, RankError, linear_start
 
 
 NAMES = ("tanh", "logistic", "arctan", "erf", "softsign")
@@ -315,6 +315,37 @@ def test_rank_deficient_start_raises(X, bias, rank, s):
         p.start()
     msg = str(info.value)
     assert f"rank {rank}" in msg and f"s = {s}" in msg
+
+
+def test_linear_start_stacked_against_lstsq():
+    rng = np.random.default_rng(3)
+    X = rng.uniform(-1, 1, (4, 6, 3))
+    D = rng.uniform(-1, 1, (4, 6, 2))
+    W = linear_start(X, D)
+    assert W.shape == (4, 6)
+    for b in range(4):
+        ref = np.linalg.lstsq(X[b], D[b], rcond=None)[0].reshape(-1)
+        np.testing.assert_allclose(W[b], ref, rtol=0, atol=1e-13)
+        np.testing.assert_array_equal(W[b], linear_start(X[b], D[b]))  # same per problem
+    # one design, many targets (broadcast), and NaturalHomotopy.start is the same function
+    Wd = linear_start(X[0], D)
+    assert Wd.shape == (4, 6)
+    np.testing.assert_allclose(Wd[2], linear_start(X[0], D[2]), rtol=0, atol=1e-15)
+    p = NaturalHomotopy(X[1][:, :2], D[1][:, 0], bias=True)
+    np.testing.assert_array_equal(p.start(), linear_start(np.asarray(p.design), D[1][:, :1]))
+
+
+def test_linear_start_rank_error_names_the_problem():
+    X = np.random.default_rng(4).uniform(-1, 1, (3, 5, 2))
+    X[2, :, 1] = 2.0 * X[2, :, 0]
+    with pytest.raises(RankError, match=r"X: problem 2 has rank 1 < s = 2") as info:
+        linear_start(X, np.zeros((3, 5, 1)))
+    assert isinstance(info.value, ValueError)
+    assert (info.value.rank, info.value.s, info.value.index) == (1, 2, (2,))
+    with pytest.raises(ValueError, match=r"^X: rank 1 < s = 2; the linear"):
+        linear_start(X[2], np.zeros((5, 1)))
+    with pytest.raises(ValueError, match="D"):
+        linear_start(X[0], np.zeros(5))
 
 
 def test_singular_square_interpolation_start_raises():
