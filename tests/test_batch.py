@@ -274,7 +274,7 @@ def test_multi_process_with_jax_distributed_equals_single_process(tmp_path):
     for out, _ in outs:
         assert json.loads(out.strip().splitlines()[-1]) == {"processes": 2, "devices": 4}
     # the reference: one process with the same 4 devices (the same sharded program)
-    one = MULTI_PROCESS.split("import numpy as np")[1].replace('proc{sys.argv[1]}', "one")
+    one = MULTI_PROCESS.split("import numpy as np")[1].replace("proc{sys.argv[1]}", "one")
     ref = subprocess.run(
         [sys.executable, "-c", "import json, sys, jax\nimport numpy as np" + one],
         cwd=tmp_path,
