@@ -31,3 +31,19 @@ def check_array(name: str, a: Any, ndim: tuple[int, ...] | None = None) -> np.nd
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name}: contains NaN or infinite entries")
     return arr
+
+
+def check_part(name: str, spec: Any, registry: dict[str, type], base: type, **fields: Any) -> Any:
+    """A part of the tracker from its name in `registry` (built with `fields`) or an instance
+    of `base`, or a ValueError naming the argument `name`."""
+    if isinstance(spec, base):
+        if fields:
+            raise ValueError(
+                f"{name}: {sorted(fields)} given beside a {name} object; set them on the object"
+            )
+        return spec
+    if isinstance(spec, str) and spec in registry:
+        return registry[spec](**fields)
+    raise ValueError(
+        f"{name}: expected one of {tuple(registry)} or a {base.__name__}, got {spec!r}"
+    )

@@ -30,6 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._checks import check_part
 from ._linalg import Factored, solve
 from ._tangent import bordered, refined_tangent, tangent
 from .protocol import System, join_problem, split_problem, system as system_of
@@ -348,10 +349,4 @@ def corrector_from(spec: Any) -> AbstractCorrector:
 
     **Raises:** `ValueError` naming `corrector` for anything else.
     """
-    if isinstance(spec, AbstractCorrector):
-        return spec
-    if isinstance(spec, str) and spec in CORRECTORS:
-        return CORRECTORS[spec]()
-    raise ValueError(
-        f"corrector: expected one of {tuple(CORRECTORS)} or an AbstractCorrector, got {spec!r}"
-    )
+    return check_part("corrector", spec, CORRECTORS, AbstractCorrector)

@@ -24,6 +24,7 @@ from typing import Any, ClassVar, NamedTuple
 import jax
 import jax.numpy as jnp
 
+from ._checks import check_part
 from ._hermite import hermite
 from ._parametrization import orient, velocity
 from ._tangent import tangent
@@ -122,10 +123,4 @@ def predictor_from(spec: Any) -> AbstractPredictor:
 
     **Raises:** `ValueError` naming `predictor` for anything else.
     """
-    if isinstance(spec, AbstractPredictor):
-        return spec
-    if isinstance(spec, str) and spec in PREDICTORS:
-        return PREDICTORS[spec]()
-    raise ValueError(
-        f"predictor: expected one of {tuple(PREDICTORS)} or an AbstractPredictor, got {spec!r}"
-    )
+    return check_part("predictor", spec, PREDICTORS, AbstractPredictor)

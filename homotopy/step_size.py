@@ -31,6 +31,8 @@ from typing import Any, ClassVar
 import jax
 import jax.numpy as jnp
 
+from ._checks import check_part
+
 
 Array = jax.Array
 
@@ -129,16 +131,4 @@ def controller_from(spec: Any, **fields: Any) -> AbstractStepSizeController:
     **Raises:** `ValueError` naming `controller` for anything else, or for fields given with
     an instance.
     """
-    if isinstance(spec, AbstractStepSizeController):
-        if fields:
-            raise ValueError(
-                f"controller: {sorted(fields)} given beside a controller object; "
-                "set them on the object instead"
-            )
-        return spec
-    if isinstance(spec, str) and spec in CONTROLLERS:
-        return CONTROLLERS[spec](**fields)
-    raise ValueError(
-        f"controller: expected one of {tuple(CONTROLLERS)} or an AbstractStepSizeController, "
-        f"got {spec!r}"
-    )
+    return check_part("controller", spec, CONTROLLERS, AbstractStepSizeController, **fields)
