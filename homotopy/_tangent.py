@@ -16,7 +16,9 @@ from .protocol import System
 
 Array = jax.Array
 
-#: relative accuracy of a tangent refined by JVPs
+#: target relative accuracy of a tangent refined by JVPs. The stop rests on an estimated
+#: rate; after a single JVP that estimate (‖Δv₁‖/‖v‖) can be low by about the step length, so
+#: the accuracy reached is within 10·TANGENT_TOL (tests/test_correctors.py)
 TANGENT_TOL = 1e-13
 #: JVPs before the refinement gives up (the caller then takes a new Jacobian)
 TANGENT_ITERATIONS = 4

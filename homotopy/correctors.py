@@ -216,9 +216,13 @@ class CorrectorInput(NamedTuple):
 
 
 class Correction(NamedTuple):
-    """A corrector's output: the point `u`, its (unoriented, t·t_prev > 0) tangent `t`, the
-    Jacobian `J` at u, (`sign`, `logdet`) of [H_u(u); tᵀ], whether it `converged`, the Newton
-    `contraction`, and the work done (`iterations`, `jacobians`, `jvps`)."""
+    """A corrector's output: the point `u`, its (unoriented, t·t_prev > 0) unit tangent `t`,
+    the Jacobian `J` the tangent came from (at u, or, when reused, at a point within
+    `reuse_tol`·(1 + ‖u‖) of u, or `Simplified`'s at the prediction when the JVP refinement
+    certified it close enough), (`sign`, `logdet`) of [J; t_prevᵀ] (bordered with the
+    orientation reference; its sign is that of det[H_u(u); tᵀ], which is all the bifurcation
+    test reads), whether it `converged`, the Newton `contraction`, and the work done
+    (`iterations`, `jacobians`, `jvps`)."""
 
     u: Array
     t: Array
