@@ -75,6 +75,8 @@ def linear_start(design: Any, D: Any) -> np.ndarray:
             s,
             index,
         )
+    if X.ndim == 2 and Dm.ndim == 2:  # one problem, on every track(): the plain products
+        return (Vt.T @ ((U.T @ Dm) / sv[:, None])).reshape(-1)
     W = np.swapaxes(Vt, -1, -2) @ ((np.swapaxes(U, -1, -2) @ Dm) / sv[..., :, None])
     return W.reshape(W.shape[:-2] + (-1,))
 

@@ -214,7 +214,7 @@ class Result(NamedTuple):
     jvps: Array
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)
 class Algorithm:
     """The tracker's parts and options: hashable, so it is a static argument of ``jit``.
 
@@ -229,6 +229,25 @@ class Algorithm:
     events: tuple[AbstractEvent, ...]
     divergence: AbstractDivergence
     batched: bool = False
+
+    # jit hashes and compares its static arguments on every call: hash once, and compare by
+    # identity first (`algorithm` hands out one object per distinct set of parts and options)
+    def __hash__(self) -> int:
+        try:
+            return self.__dict__["_hash"]
+        except KeyError:
+            value = hash(tuple(getattr(self, f.name) for f in dataclasses.fields(self)))
+            object.__setattr__(self, "_hash", value)
+            return value
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if not isinstance(other, Algorithm):
+            return NotImplemented
+        return all(
+            getattr(self, f.name) == getattr(other, f.name) for f in dataclasses.fields(self)
+        )
 
     @property
     def event_names(self) -> tuple[str, ...]:
