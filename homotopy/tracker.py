@@ -795,12 +795,9 @@ class Tracker:
         return self._path(floats, ints, u0_lam1.shape[0] - 1)
 
     def _path(self, floats, ints, n1: int) -> Path:
-        res = _unpack(np.asarray(floats), np.asarray(ints), n1, self.algorithm, *self._split)
+        floats, ints = np.asarray(floats), np.asarray(ints)
+        res = _unpack(floats, ints, n1, self.algorithm, self._dyn, self._static)
         return to_path(res, self.problem, self.lam_span, self.algorithm)
-
-    @property
-    def _split(self) -> tuple[Any, Any]:
-        return self._dyn, self._static
 
 
 def track(
