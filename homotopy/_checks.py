@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,15 @@ def check_array(name: str, a: Any, ndim: tuple[int, ...] | None = None) -> np.nd
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name}: contains NaN or infinite entries")
     return arr
+
+
+def check_positive(name: str, v: Any) -> None:
+    """A ValueError naming `name` unless `v` is a positive finite real number (not a bool)."""
+    # bool is an int: refuse it explicitly
+    if not isinstance(v, int | float | np.floating) or isinstance(v, bool):
+        raise ValueError(f"{name}: expected a positive finite number, got {v!r}")
+    if not math.isfinite(v) or v <= 0:
+        raise ValueError(f"{name}: expected a positive finite number, got {v!r}")
 
 
 def check_part(name: str, spec: Any, registry: dict[str, type], base: type, **fields: Any) -> Any:

@@ -440,8 +440,7 @@ def _batch_starts(start: Any, B: int, problem: Any) -> np.ndarray:
     rows = st if st.ndim == 2 else np.broadcast_to(st, (B, st.shape[0]))
     if rows.shape[0] != B:
         raise ValueError(f"start: {rows.shape[0]} starts for {B} problems")
-    for row in rows[:1]:
-        start_of(problem, row)  # the shape check against problem.n_unknowns
+    start_of(problem, rows[0])  # the shape check against problem.n_unknowns
     return np.asarray(rows, dtype=np.float64)
 
 

@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import abc
 import dataclasses
-import math
 from typing import Any, ClassVar
 
 import jax
 import jax.numpy as jnp
+
+from ._checks import check_positive
 
 
 Array = jax.Array
@@ -82,11 +83,8 @@ class NetworkDivergence(AbstractDivergence):
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
             v = getattr(self, f.name)
-            if f.name == "w_max" and v is None:
-                continue
-            ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
-            if not ok or v <= 0:
-                raise ValueError(f"{f.name}: expected a positive finite number, got {v!r}")
+            if not (f.name == "w_max" and v is None):
+                check_positive(f.name, v)
 
     def bound(self, w0_norm):
         if self.w_max is not None:

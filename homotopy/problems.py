@@ -239,7 +239,7 @@ class NaturalHomotopy:
 
     def residual(self, w: Array, lam: Array | float) -> Array:
         """r = d − φ_λ(w) (flattened like `embedding`)."""
-        return self.d.reshape(-1) - self.embedding(w, lam)
+        return self.targets - self.embedding(w, lam)
 
     def error(self, w: Array, lam: Array | float) -> Array:
         """E_λ(w) = ½‖d − φ_λ(w)‖²."""

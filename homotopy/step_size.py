@@ -25,13 +25,12 @@ from __future__ import annotations
 
 import abc
 import dataclasses
-import math
 from typing import Any, ClassVar
 
 import jax
 import jax.numpy as jnp
 
-from ._checks import check_part
+from ._checks import check_part, check_positive
 
 
 Array = jax.Array
@@ -85,11 +84,7 @@ class AllgowerGeorg(AbstractStepSizeController):
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
-            v = getattr(self, f.name)
-            # bool is an int: refuse it explicitly
-            ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
-            if not ok or v <= 0:
-                raise ValueError(f"{f.name}: expected a positive finite number, got {v!r}")
+            check_positive(f.name, getattr(self, f.name))
         for m in ("contraction", "distance", "angle"):
             if getattr(self, f"{m}_ref") >= getattr(self, f"{m}_max"):
                 raise ValueError(f"{m}_ref: must be below {m}_max")

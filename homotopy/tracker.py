@@ -27,6 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import termination
+from ._checks import check_positive
 from ._linalg import inverse_norm
 from ._parametrization import orient, velocity
 from ._tangent import tangent
@@ -520,7 +521,7 @@ def _build(
     )
     if events is None:
         tp = TurningPoint(**({"tol": options["turning_tol"]} if "turning_tol" in options else {}))
-        _check_positive("turning_tol", tp.tol)
+        check_positive("turning_tol", tp.tol)
         detect = options.get("detect_bifurcations", True)
         if not isinstance(detect, bool | np.bool_):
             raise ValueError(f"detect_bifurcations: expected a bool, got {detect!r}")
@@ -542,13 +543,6 @@ def _build(
         divergence=divergence_from(divergence, **div_fields),
         batched=batched,
     )
-
-
-def _check_positive(name: str, v: Any) -> None:
-    if not isinstance(v, int | float | np.floating) or isinstance(v, bool):
-        raise ValueError(f"{name}: expected a positive finite number, got {v!r}")
-    if not math.isfinite(v) or v <= 0:
-        raise ValueError(f"{name}: expected a positive finite number, got {v!r}")
 
 
 @functools.lru_cache(maxsize=128)
