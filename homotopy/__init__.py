@@ -3,6 +3,10 @@
 Importing the package switches JAX to float64 (``jax_enable_x64``) before any array is made:
 every computation here is double precision. Set it yourself with
 ``jax.config.update("jax_enable_x64", True)`` if you use JAX before importing homotopy.
+
+It also turns on JAX's persistent compilation cache in a per-user folder, unless JAX has one
+configured already: ``HOMOTOPY_CACHE_DIR=off`` (or `set_compilation_cache`) changes that; see
+`homotopy._cache`.
 """
 
 import jax as _jax
@@ -10,9 +14,18 @@ import jax as _jax
 
 _jax.config.update("jax_enable_x64", True)
 
+from . import _cache  # noqa: E402
+
+
+_cache.configure_default()
+
 from importlib.metadata import PackageNotFoundError as _PNF, version as _version  # noqa: E402
 
 from . import datasets as datasets, geometry as geometry, manifold as manifold  # noqa: E402
+from ._cache import (  # noqa: E402
+    compilation_cache_dir as compilation_cache_dir,
+    set_compilation_cache as set_compilation_cache,
+)
 from .activations import Activation as Activation, get_activation as get_activation  # noqa: E402
 from .batch import PathBatch as PathBatch, track_many as track_many  # noqa: E402
 from .correctors import (  # noqa: E402

@@ -16,7 +16,6 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import jax.scipy.special as jsp
-import sympy
 
 
 Array = jax.Array
@@ -96,19 +95,46 @@ class Activation:
         return (1 - lam) * t + lam * self.sympy_sigma(t)
 
 
+def _sympy(name: str) -> Callable[[Any], Any]:
+    """The sympy function `name`, looked up on first use: importing sympy costs ~0.3 s, and
+    only the exact derivations (`homotopy.symbolic`, the tests) need it."""
+
+    def sigma(t: Any) -> Any:
+        import sympy
+
+        return getattr(sympy, name)(t)
+
+    sigma.__name__ = sigma.__qualname__ = f"sympy_{name}"
+    return sigma
+
+
+def _sympy_logistic(t: Any) -> Any:
+    import sympy
+
+    return 1 / (1 + sympy.exp(-t))
+
+
+def _sympy_softsign(t: Any) -> Any:
+    import sympy
+
+    return t / (1 + sympy.Abs(t))
+
+
 def _softsign_inverse(y: Array) -> Array:
     return y / (1.0 - jnp.abs(y))
 
 
 BUILTIN_ACTIVATIONS: dict[str, Activation] = {
-    "tanh": Activation("tanh", jnp.tanh, _sech2, _tanh_d2, jnp.arctanh, sympy.tanh, (-1.0, 1.0)),
+    "tanh": Activation(
+        "tanh", jnp.tanh, _sech2, _tanh_d2, jnp.arctanh, _sympy("tanh"), (-1.0, 1.0)
+    ),
     "logistic": Activation(
         "logistic",
         jax.nn.sigmoid,
         _logistic_d1,
         _logistic_d2,
         jsp.logit,
-        lambda t: 1 / (1 + sympy.exp(-t)),
+        _sympy_logistic,
         (0.0, 1.0),
     ),
     "arctan": Activation(
@@ -117,7 +143,7 @@ BUILTIN_ACTIVATIONS: dict[str, Activation] = {
         lambda t: 1.0 / (1.0 + t * t),
         lambda t: -2.0 * t / (1.0 + t * t) ** 2,
         jnp.tan,
-        sympy.atan,
+        _sympy("atan"),
         (-math.pi / 2, math.pi / 2),
     ),
     "erf": Activation(
@@ -126,7 +152,7 @@ BUILTIN_ACTIVATIONS: dict[str, Activation] = {
         lambda t: _SQRT_PI_INV2 * jnp.exp(-t * t),
         lambda t: -2.0 * t * _SQRT_PI_INV2 * jnp.exp(-t * t),
         jsp.erfinv,
-        sympy.erf,
+        _sympy("erf"),
         (-1.0, 1.0),
     ),
     # softsign is C¹ but not C² at 0 (σ'' jumps from +2 to −2): curvature is discontinuous there.
@@ -136,7 +162,7 @@ BUILTIN_ACTIVATIONS: dict[str, Activation] = {
         lambda t: 1.0 / (1.0 + jnp.abs(t)) ** 2,
         lambda t: -2.0 * jnp.sign(t) / (1.0 + jnp.abs(t)) ** 3,
         _softsign_inverse,
-        lambda t: t / (1 + sympy.Abs(t)),
+        _sympy_softsign,
         (-1.0, 1.0),
     ),
 }

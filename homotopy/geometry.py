@@ -49,7 +49,6 @@ import jax
 import jax.numpy as jnp
 import jax.scipy.linalg as jsl
 import numpy as np
-from scipy import optimize
 
 from ._checks import check_array, check_lam
 from .manifold import Manifold, manifold_of
@@ -975,6 +974,8 @@ def max_curvature_over(
     i_best = int(np.argmax(vals))
     best_w, best = seeds[i_best], results[i_best]
     if best.value > 0.0:
+        from scipy import optimize  # on first use: importing it costs ~0.15 s
+
         bounds = [(float(a), float(b)) for a, b in zip(lo, hi, strict=True)] + [(None, None)] * nu
         for i in np.argsort(-vals)[: max(0, n_starts)]:
             y0 = results[i].direction
@@ -1079,6 +1080,8 @@ def in_uniqueness_tube(
     bounds = (lo, hi) if is_box else (-np.inf, np.inf)
     best_w, best_d = starts[0], math.inf
     for w0 in starts:
+        from scipy import optimize
+
         sol = optimize.least_squares(
             fun, w0, jac=jac, bounds=bounds, method="trf", xtol=1e-15, ftol=1e-15, gtol=1e-15
         )
