@@ -1,24 +1,24 @@
 """Solves with the tracker's small square systems: factor once, then solve and read the
 determinant.
 
-Bordered systems [H_u; rowᵀ] are tiny for the problems this package is about ((s·m + 1)²
-with s·m a few to a few dozen). On a CPU, LAPACK's LU there costs more in per-call overhead
-(custom calls, a pivot-to-permutation loop, a gather, two triangular solves; and under `vmap`
-one call per matrix) than in arithmetic. Up to `SMALL` unknowns we therefore form A⁻¹ by
-Gauss-Jordan elimination with partial pivoting, unrolled at trace time, which XLA fuses into
-a few element-wise kernels and which batches as plain array arithmetic; a solve is then one
-matrix-vector product. Larger systems use LAPACK's LU, except in batched (`vmap`ped) code:
-there the same Gauss-Jordan runs as a `fori_loop` over the columns. Batched LAPACK calls from
-inside XLA:CPU's compiled loops can deadlock with a multi-threaded OpenBLAS (jaxlib 0.10,
-2 cores: `track_many` on 32 paths of a 100×12 problem never returned). Vectorized over the
-batch, the elimination costs about what single-path LAPACK does per path at n = 33 (100×32
-problems: ~220 paths/s either way on 2 cores), and less at n = 13 (100×12: ~1,200 paths/s
-batched, ~600 one by one).
+Bordered systems [H_u; rowᵀ] have order n + 1 = s·m + 1. Up to `SMALL` unknowns we form A⁻¹
+by Gauss-Jordan elimination with partial pivoting, unrolled at trace time: XLA fuses it into a
+few element-wise kernels that batch as plain array arithmetic, and a solve is one
+matrix-vector product. That is what the many 3 × 2 paths of `track_many` want (B = 10⁴ in
+one call). The unrolled program grows with n², and so does its compile time (100 × 11 with
+the old bound of 12: 6.3 s against 2.1 s for 3 × 2), so the bound is small. Larger systems
+use LAPACK's LU, except in batched (`vmap`ped) code: there the same Gauss-Jordan runs as a
+`fori_loop` over the columns (program size O(1) in n). Batched LAPACK calls from inside
+XLA:CPU's compiled loops can deadlock with a multi-threaded OpenBLAS (jaxlib 0.10, 2 cores:
+`track_many` on 32 paths of a 100×12 problem never returned), and single-path ones are slow
+with it (`serial_lapack`).
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import contextlib
+import threading
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -27,8 +27,9 @@ import jax.scipy.linalg as jsl
 
 Array = jax.Array
 
-#: Largest order n of A solved by the unrolled Gauss-Jordan inverse (above it: LAPACK LU).
-SMALL = 12
+#: Largest order n of A solved by the unrolled Gauss-Jordan inverse (above it: LAPACK LU, or the
+#: looped elimination under vmap). 4 covers s·m ≤ 3, the 3 × 2 problems with and without bias.
+SMALL = 4
 
 
 class Factored(NamedTuple):
@@ -108,6 +109,51 @@ def factor(A: Array, batched: bool = False) -> Factored:
     swaps = jnp.sum(piv != jnp.arange(piv.shape[0]))
     sign = jnp.prod(jnp.sign(diag)) * jnp.where(swaps % 2 == 0, 1.0, -1.0)
     return Factored(lu, piv, sign, jnp.sum(jnp.log(jnp.abs(diag))))
+
+
+class _SerialBlas:
+    """BLAS and LAPACK single-threaded while any thread is inside (counted, under a lock, so
+    that overlapping users restore the original thread counts only when the last leaves)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._limiter: Any = None
+        self._controller: Any = None
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._depth == 0:
+                if self._controller is None:  # scans the loaded libraries: ~6 ms, once
+                    import scipy.linalg.cython_lapack  # noqa: F401  (jaxlib's LAPACK)
+                    import threadpoolctl
+
+                    self._controller = threadpoolctl.ThreadpoolController()
+                self._limiter = self._controller.limit(limits=1, user_api="blas")
+            self._depth += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._depth -= 1
+            if self._depth == 0:
+                self._limiter.restore_original_limits()
+                self._limiter = None
+
+
+_SERIAL = _SerialBlas()
+
+
+def serial_lapack(n: int) -> contextlib.AbstractContextManager[None]:
+    """A context for compiled calls whose square systems have order up to `n + 1`: where
+    those go to LAPACK on a CPU (n + 1 > `SMALL`), BLAS runs single-threaded inside it.
+
+    jaxlib's CPU LAPACK is scipy's OpenBLAS, whose threads spin against XLA's own thread
+    pool: on 2 cores one LU of order 201 took 70 ms multi-threaded, 0.46 ms single-threaded
+    (OpenBLAS threads getrf from m·n ≥ 10⁴). Costs ~25 µs per use; nothing when unused.
+    """
+    if n + 1 <= SMALL or jax.default_backend() != "cpu":
+        return contextlib.nullcontext()
+    return _SERIAL
 
 
 def solve(f: Factored, b: Array) -> Array:

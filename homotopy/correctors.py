@@ -33,7 +33,7 @@ import numpy as np
 from ._checks import check_part
 from ._linalg import Factored, solve
 from ._tangent import bordered, refined_tangent, tangent
-from .protocol import System, join_problem, split_problem, system as system_of
+from .protocol import System, join_problem, prepare, split_problem, system as system_of
 
 
 Array = jax.Array
@@ -86,13 +86,15 @@ def newton_solve(
     tol_factor = 1e-2 if frozen else 1.0
     limit = 1.0 if give_up is None else give_up
 
+    # H(u) is carried: each iteration evaluates it once, at its new point, which is also
+    # the final residual (on a large problem an H evaluation costs two passes over X)
     def cond(c):
-        u, k, prev, theta, done, fail, nj, J_last = c
+        u, Hu, k, prev, theta, done, fail, nj, J_last = c
         return (k < max_it) & ~done & ~fail
 
     def body(c):
-        u, k, prev, theta, done, fail, nj, J_last = c
-        F = jnp.concatenate([system.H(u), jnp.reshape(row @ (u - u_p), (1,))])
+        u, Hu, k, prev, theta, done, fail, nj, J_last = c
+        F = jnp.concatenate([Hu, jnp.reshape(row @ (u - u_p), (1,))])
         if frozen:
             fac = fixed[1]
         else:
@@ -108,16 +110,18 @@ def newton_solve(
         scale = tol_factor * tols.step_tol * (1.0 + jnp.linalg.norm(u_new))
         done = (nrm <= scale) | ((k > 0) & (rest <= scale) & (th < 1.0))
         fail = ~jnp.all(jnp.isfinite(u_new)) | ((k > 0) & (th >= limit))
-        return (u_new, k + 1, nrm, jnp.maximum(theta, th), done, fail, nj, J_last)
+        Hu = system.H(u_new)
+        return (u_new, Hu, k + 1, nrm, jnp.maximum(theta, th), done, fail, nj, J_last)
 
     zero = jnp.zeros((), u_p.dtype)
     # a prediction that already solves H (an exact start) needs no Jacobian at all
     u0 = u_p if u_start is None else u_start
-    exact = (jnp.linalg.norm(system.H(u0)) <= 1e-2 * tols.tol) | ~jnp.asarray(active)
+    H0 = system.H(u0)
+    exact = (jnp.linalg.norm(H0) <= 1e-2 * tols.tol) | ~jnp.asarray(active)
     J0 = fixed[0] if frozen else jnp.zeros((u_p.shape[0] - 1, u_p.shape[0]), u_p.dtype)
-    init = (u0, jnp.int32(0), zero, zero, exact, jnp.bool_(False), jnp.int32(0), J0)
-    u, k, last, theta, done, fail, nj, J_last = jax.lax.while_loop(cond, body, init)
-    Hn = jnp.linalg.norm(system.H(u))
+    init = (u0, H0, jnp.int32(0), zero, zero, exact, jnp.bool_(False), jnp.int32(0), J0)
+    u, Hu, k, last, theta, done, fail, nj, J_last = jax.lax.while_loop(cond, body, init)
+    Hn = jnp.linalg.norm(Hu)
     ok = done & ~fail & (Hn <= tols.tol) & jnp.all(jnp.isfinite(u))
     return NewtonResult(u, ok, k, nj, theta, J_last, last)
 
@@ -151,7 +155,7 @@ COMPILER_OPTIONS = {"xla_llvm_disable_expensive_passes": True, "xla_cpu_use_fusi
 
 
 def _polish_one(problem_dyn, static, w, lam, tol):
-    return polish(system_of(join_problem(problem_dyn, static)), w, lam, tol, True)[0]
+    return polish(system_of(prepare(join_problem(problem_dyn, static))), w, lam, tol, True)[0]
 
 
 _polish_jit = jax.jit(_polish_one, static_argnames=("static",), compiler_options=COMPILER_OPTIONS)
@@ -166,7 +170,7 @@ def correct_at(problem: Any, w: Any, lam: float, *, tol: float = 1e-12) -> np.nd
 
 
 def _hyperplanes(problem_dyn, static, u_pred: Array, rows: Array, tols: NewtonTolerances):
-    sys = system_of(join_problem(problem_dyn, static), batched=True)
+    sys = system_of(prepare(join_problem(problem_dyn, static)), batched=True)
 
     def one(u_p, row):
         nw = newton_solve(sys, u_p, row, tols)

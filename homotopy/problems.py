@@ -56,6 +56,10 @@ def linear_start(design: Any, D: Any) -> np.ndarray:
         raise ValueError(f"design: expected shape (..., L, s), got {X.shape}")
     if Dm.ndim < 2 or Dm.shape[-2] != X.shape[-2]:
         raise ValueError(f"D: expected shape (..., L = {X.shape[-2]}, m), got {Dm.shape}")
+    if X.ndim == 2 and Dm.ndim == 2 and X.shape[0] * X.shape[1] ** 2 >= GRAM_START_FLOPS:
+        W = _gram_start(X, Dm)
+        if W is not None:
+            return W.reshape(-1)
     # one SVD for both the rank and the pseudo-inverse: this runs on every track()
     U, sv, Vt = np.linalg.svd(X, full_matrices=False)
     tol = sv.max(axis=-1, initial=0.0) * max(X.shape[-2:]) * np.finfo(X.dtype).eps
@@ -81,6 +85,50 @@ def linear_start(design: Any, D: Any) -> np.ndarray:
     return W.reshape(W.shape[:-2] + (-1,))
 
 
+#: the row counts `NaturalHomotopy.bucketed` pads to: 8, 12, 16, 24, 32, 48, … (2ᵏ and 1.5·2ᵏ,
+#: so padding costs at most a third more rows)
+def bucket_rows(L: int) -> int:
+    """The smallest 2ᵏ or 3·2ᵏ⁻¹ that is ≥ max(L, 8)."""
+    b = 8
+    while b < L:
+        b = b * 3 // 2 if b & (b - 1) == 0 else b * 4 // 3
+    return b
+
+
+#: largest padded X̃ (rows × columns) that `NaturalHomotopy.bucketed` pads to: beyond it a
+#: compile (seconds) is small beside the work padding would add to every call
+BUCKET_MAX_ENTRIES = 2**18
+
+#: L·s² from which `linear_start` solves a single problem through X̃ᵀX̃ (one symmetric product
+#: and an s × s eigendecomposition) instead of the SVD of X̃ (~2× the product's flops and
+#: much slower in practice: 0.16 s against 0.02 s at 20000 × 200)
+GRAM_START_FLOPS = 10**7
+#: cond(X̃)² below which the Gram route is used: its eigenvalues are then far from the
+#: rank tolerance (errors ~ s·ε·μ_max ≪ μ_min), and two refinements restore full accuracy
+GRAM_START_COND2 = 1e10
+
+
+def _gram_start(X: np.ndarray, D: np.ndarray) -> np.ndarray | None:
+    """X̃⁺D by the corrected semi-normal equations (Björck): W = G⁻¹X̃ᵀD with G = X̃ᵀX̃, then
+    W += G⁻¹X̃ᵀ(D − X̃W) until the correction is at rounding level. ``None`` when G is too
+    ill-conditioned to decide the rank from it (the caller then takes the SVD)."""
+    G = X.T @ X
+    mu, V = np.linalg.eigh(G)
+    if not (mu[0] > 0 and mu[-1] <= GRAM_START_COND2 * mu[0]):
+        return None
+
+    def solve(B: np.ndarray) -> np.ndarray:
+        return V @ ((V.T @ B) / mu[:, None])
+
+    W = solve(X.T @ D)
+    for _ in range(3):
+        dW = solve(X.T @ (D - X @ W))
+        W = W + dW
+        if np.max(np.abs(dW)) <= 4 * np.finfo(float).eps * max(np.max(np.abs(W)), 1e-300):
+            break
+    return W
+
+
 def _block_rows(a1: Array, design: Array) -> Array:
     """J = diag(σ_λ'(Z)) X̃ in each output block: J[(i, j), (b, k)] = a1_ij X̃_ib δ_jk."""
     eye = jnp.eye(a1.shape[-1], dtype=a1.dtype)
@@ -92,11 +140,21 @@ def _block_gram(design: Array, C: Array) -> Array:
     """Σ_i X̃_ia C_ij X̃_ib δ_jk: X̃ᵀ diag(C_{:, j}) X̃ in output block j, ``(s·m, s·m)``.
 
     With C = ν ∘ σ_λ''(Z) the second fundamental form II_ν; with C = σ_λ'² − σ_λ''∘R the
-    Hessian ∇²E_λ.
+    Hessian ∇²E_λ. One matrix product per output (L·s² multiply-adds each): this is the
+    Jacobian's whole cost on a large problem.
     """
-    n = design.shape[-1] * C.shape[-1]
-    eye = jnp.eye(C.shape[-1], dtype=C.dtype)
-    return jnp.einsum("ia,ij,ib,jk->ajbk", design, C, design, eye).reshape(n, n)
+    s, m = design.shape[-1], C.shape[-1]
+    if m == 1:
+        return (design * C).T @ design
+    blocks = jnp.einsum("ia,ij,ib->jab", design, C, design)
+    eye = jnp.eye(m, dtype=C.dtype)
+    return jnp.einsum("jab,jk->ajbk", blocks, eye).reshape(s * m, s * m)
+
+
+def _transpose_product(design: Array, V: Array) -> Array:
+    """X̃ᵀV, as (VᵀX̃)ᵀ: XLA:CPU reads a row-major X̃ along its rows this way, where X̃ᵀV
+    makes a transposed copy of X̃ first (as costly as the product, at every H evaluation)."""
+    return (V.T @ design).T
 
 
 class NaturalHomotopy:
@@ -156,7 +214,10 @@ class NaturalHomotopy:
                 f"X: the interpolation objective needs a square system, L = s, "
                 f"but L = {Xa.shape[0]} and s = {s}"
             )
-        self._set(jnp.asarray(Xa), jnp.asarray(da), get_activation(activation), objective, bias)
+        # device_put, not jnp.asarray: the latter compiles a copy for every new shape (16 ms)
+        self._set(
+            jax.device_put(Xa), jax.device_put(da), get_activation(activation), objective, bias
+        )
 
     def _set(self, X: Array, d: Array, activation: Activation, objective: str, bias: bool):
         object.__setattr__(self, "X", X)
@@ -270,7 +331,7 @@ class NaturalHomotopy:
         if self.objective == "interpolation":
             return -R.reshape(-1)
         a1 = self.activation.blend_d1(Z, lam)
-        return -(self.design.T @ (a1 * R)).reshape(-1)
+        return -_transpose_product(self.design, a1 * R).reshape(-1)
 
     def H_w(self, w: Array, lam: Array | float) -> Array:
         """∂H/∂w: X̃ᵀdiag(σ_λ'² − σ_λ''r)X̃ per output (least squares; the Hessian ∇²E_λ)
@@ -292,11 +353,49 @@ class NaturalHomotopy:
         R = self._targets() - act.blend(Z, lam)
         a1 = act.blend_d1(Z, lam)
         g = act.blend_d1_dlam(Z) * R - a1 * act.blend_dlam(Z)
-        return -(self.design.T @ g).reshape(-1)
+        return -_transpose_product(self.design, g).reshape(-1)
 
     def jacobian(self, w: Array, lam: Array | float) -> Array:
         """[H_w | H_λ], the ``(n, n + 1)`` Jacobian of H in u = (w, λ)."""
         return jnp.concatenate([self.H_w(w, lam), self.H_lam(w, lam)[:, None]], axis=1)
+
+    def prepared(self) -> NaturalHomotopy:
+        """The same problem with the bias column already in X (the `homotopy.protocol`
+        hook): traced once per compiled call, so that the loop does not copy X into
+        X̃ = [X | 1] at every evaluation of H."""
+        if not self.bias:
+            return self
+        obj = object.__new__(NaturalHomotopy)
+        obj._set(self.design, self.d, self.activation, self.objective, False)
+        return obj
+
+    def bucketed(self) -> NaturalHomotopy:
+        """The same least-squares problem with L padded up to `bucket_rows` (L): zero rows of
+        X̃ (the bias input included) and zero targets, which add exactly 0 to every sum in
+        H, H_w and H_λ (each term carries a factor X̃_ia = 0). Problems whose L falls in one
+        bucket share one compiled tracker. Interpolation (L equations) and problems past
+        `BUCKET_MAX_ENTRIES` are returned as they are.
+
+        Not padded: the columns (s). A padded unknown would need an equation of its own
+        (H_j = w_j), whose identity block enters the tracker's norms of H_w and H_w⁻¹ (its
+        vanishing- and singular-Jacobian tests), so that would not be exact.
+        """
+        L, s = self.X.shape[-2], self.n_features
+        Lb = bucket_rows(L)
+        if self.objective != "least_squares" or Lb * s > BUCKET_MAX_ENTRIES:
+            return self
+        if self.X.ndim != 2:
+            return self  # a stacked problem (under vmap) is padded by its builder, not here
+        # numpy leaves: the padded problem only ever goes into jit (no eager device copies)
+        X = np.zeros((Lb, s))
+        X[:L, : self.X.shape[-1]] = np.asarray(self.X)
+        if self.bias:
+            X[:L, -1] = 1.0
+        d = np.zeros((Lb,) + tuple(self.d.shape[1:]))
+        d[:L] = np.asarray(self.d)
+        obj = object.__new__(NaturalHomotopy)
+        obj._set(X, d, self.activation, self.objective, False)
+        return obj
 
     def start(self) -> np.ndarray:
         """The λ = 0 solution: w₀ = X̃⁺d (the unique linear least-squares / interpolation weights).

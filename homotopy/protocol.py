@@ -10,6 +10,13 @@ problem. Any object that has the methods below is a problem; nothing needs subcl
 - ``start() -> (n,)``, optional: the solution at the start of the λ span (else pass
   ``start=``).
 - ``n_unknowns``, optional: n, checked against the start.
+- ``prepared() -> problem``, optional: the same problem (the same H, bit for bit up to
+  rounding, the same unknowns) in the form cheapest to evaluate many times, e.g. with
+  derived arrays formed once. The compiled entry points call it once per call, outside
+  their loops (`prepare`).
+- ``bucketed() -> problem``, optional: the same problem (the same unknowns and the same H up
+  to rounding) with its arrays padded to a standard size, so that problems of nearby sizes
+  share one compiled program (`bucket`; `track` and `Tracker` use it).
 
 **Geometry** (`homotopy.geometry`, `homotopy.plotting`), the data-manifold hooks: see
 `homotopy.manifold`.
@@ -113,6 +120,20 @@ def split_problem(problem: Any) -> tuple[Any, Static | None]:
 def join_problem(dynamic: Any, static: Static | None) -> Any:
     """The problem from its `split_problem` halves."""
     return static.obj if static is not None else dynamic
+
+
+def prepare(problem: Any) -> Any:
+    """``problem.prepared()`` where the problem has it, else the problem (traced once at the
+    top of a compiled call, so derived arrays are not rebuilt inside its loops)."""
+    hook = getattr(problem, "prepared", None)
+    return hook() if callable(hook) else problem
+
+
+def bucket(problem: Any) -> Any:
+    """``problem.bucketed()`` where the problem has it, else the problem (on the host, before
+    ``jit``: the padded shapes pick the compiled program)."""
+    hook = getattr(problem, "bucketed", None)
+    return hook() if callable(hook) else problem
 
 
 def check_problem(problem: Any) -> Any:

@@ -28,7 +28,7 @@ import numpy as np
 
 from . import termination
 from ._checks import check_positive
-from ._linalg import inverse_norm
+from ._linalg import inverse_norm, serial_lapack
 from ._parametrization import orient, velocity
 from ._tangent import tangent
 from .correctors import (
@@ -55,8 +55,10 @@ from .path import Event, Path, Status
 from .predictors import AbstractPredictor, PredictorInput, predictor_from
 from .protocol import (
     System,
+    bucket,
     check_problem,
     join_problem,
+    prepare,
     split_problem,
     start_of,
     system as system_of,
@@ -612,7 +614,7 @@ def _pack(alg: Algorithm, problem: Any, st: TrackerState):
 
 def _run_packed(problem_dyn, static, u0_lam1, alg: Algorithm):
     """init, step while running, finish: one path in one compiled loop, from (w0, λ0, λ1)."""
-    problem = join_problem(problem_dyn, static)
+    problem = prepare(join_problem(problem_dyn, static))
     st0 = alg.init(problem, u0_lam1[:-1], u0_lam1[-1])
     st = jax.lax.while_loop(
         lambda s: s.status == RUNNING, functools.partial(alg.step, problem), st0
@@ -626,19 +628,19 @@ _run_packed_jit = jax.jit(
 
 
 def _init(problem_dyn, static, u0_lam1, alg: Algorithm) -> TrackerState:
-    return alg.init(join_problem(problem_dyn, static), u0_lam1[:-1], u0_lam1[-1])
+    return alg.init(prepare(join_problem(problem_dyn, static)), u0_lam1[:-1], u0_lam1[-1])
 
 
 def _step(problem_dyn, static, st, alg: Algorithm) -> TrackerState:
-    return alg.step(join_problem(problem_dyn, static), st)
+    return alg.step(prepare(join_problem(problem_dyn, static)), st)
 
 
 def _finish_packed(problem_dyn, static, st, alg: Algorithm):
-    return _pack(alg, join_problem(problem_dyn, static), st)
+    return _pack(alg, prepare(join_problem(problem_dyn, static)), st)
 
 
 def _events(problem_dyn, static, EV, n_events, dirn, alg: Algorithm):
-    sys = alg.system(join_problem(problem_dyn, static))
+    sys = alg.system(prepare(join_problem(problem_dyn, static)))
     opts = alg.options
     return locate(sys, alg.events, opts.natural, opts.newton, EV, n_events, dirn)
 
@@ -653,7 +655,7 @@ _init_jit, _step_jit, _finish_jit, _events_jit = (
 
 def _kernel_basis(problem_dyn, static, u):
     """Singular values and right singular vectors of H_u at u (for bifurcation events)."""
-    J = system_of(join_problem(problem_dyn, static)).J(u)
+    J = system_of(prepare(join_problem(problem_dyn, static))).J(u)
     return jnp.linalg.svd(J, full_matrices=True)[1:]
 
 
@@ -746,7 +748,8 @@ class Tracker:
         )
         self.lam_span = _check_span(lam_span)
         self.problem = check_problem(problem)
-        self._dyn, self._static = split_problem(problem)
+        # the compiled calls see the problem padded to its size bucket (same unknowns, same H)
+        self._dyn, self._static = split_problem(bucket(problem))
 
     def __repr__(self) -> str:
         a = self.algorithm
@@ -765,28 +768,35 @@ class Tracker:
     def init(self, start: Any = None) -> TrackerState:
         """The state at ``lam_span[0]``: `start` (default ``problem.start()``) corrected at
         fixed λ, and the first tangent; ``status`` is RUNNING (−1) or INVALID_START's code."""
-        return _init_jit(self._dyn, self._static, self._u0(start), self.algorithm)
+        u0_lam1 = self._u0(start)
+        with serial_lapack(u0_lam1.shape[0] - 2):
+            return jax.block_until_ready(
+                _init_jit(self._dyn, self._static, u0_lam1, self.algorithm)
+            )
 
     def step(self, state: TrackerState) -> TrackerState:
         """One attempted step of a running path; a finished one is returned unchanged."""
         if int(state.status) != RUNNING:
             return state
-        return _step_jit(self._dyn, self._static, state, self.algorithm)
+        with serial_lapack(state.u.shape[0] - 1):
+            return jax.block_until_ready(_step_jit(self._dyn, self._static, state, self.algorithm))
 
     def finish(self, state: TrackerState) -> Path:
         """The `Path` of a state (normally a finished one; a running one ends as it is,
         with its status reported as MAX_STEPS)."""
         if int(state.status) == RUNNING:
             state = state._replace(status=jnp.int32(Status.MAX_STEPS.code))
-        floats, ints = _finish_jit(self._dyn, self._static, state, self.algorithm)
-        return self._path(floats, ints, int(state.u.shape[0]))
+        with serial_lapack(state.u.shape[0] - 1):
+            floats, ints = _finish_jit(self._dyn, self._static, state, self.algorithm)
+            return self._path(floats, ints, int(state.u.shape[0]))
 
     def run(self, start: Any = None) -> Path:
         """Track from `start` (default ``problem.start()``) to ``lam_span[1]`` in one
         compiled loop."""
         u0_lam1 = self._u0(start)
-        floats, ints = _run_packed_jit(self._dyn, self._static, u0_lam1, self.algorithm)
-        return self._path(floats, ints, u0_lam1.shape[0] - 1)
+        with serial_lapack(u0_lam1.shape[0] - 2):
+            floats, ints = _run_packed_jit(self._dyn, self._static, u0_lam1, self.algorithm)
+            return self._path(floats, ints, u0_lam1.shape[0] - 1)
 
     def _path(self, floats, ints, n1: int) -> Path:
         floats, ints = np.asarray(floats), np.asarray(ints)

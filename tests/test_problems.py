@@ -620,3 +620,115 @@ def test_function_homotopy_is_a_pytree():
     in_axes = FunctionHomotopy(_cubic, args=dict(a=None, b=None, c=0, M=None))
     Hb = jax.vmap(lambda p: p.H(w, 0.5), in_axes=(in_axes,))(fh_b)
     np.testing.assert_allclose(Hb[1] - Hb[0], -_ARGS["c"], rtol=1e-15, atol=1e-15)
+
+
+# ---------------------------------------------------------------------------------------------
+# Large problems: the Gram route of linear_start; size buckets; the hooks the tracker uses.
+
+
+def _conditioned(rng, L, s, cond):
+    U, _ = np.linalg.qr(rng.normal(size=(L, s)))
+    V, _ = np.linalg.qr(rng.normal(size=(s, s)))
+    return (U * np.logspace(0, -np.log10(cond), s)) @ V.T
+
+
+@pytest.mark.parametrize("cond", [1.0, 1e2, 1e4])
+@pytest.mark.parametrize("m", [1, 3])
+def test_gram_start_agrees_with_the_svd(cond, m):
+    from homotopy import problems
+
+    rng = np.random.default_rng(int(cond) + m)
+    L, s = 4000, 60  # L·s² = 1.4e7 ≥ GRAM_START_FLOPS
+    assert L * s * s >= problems.GRAM_START_FLOPS
+    X = _conditioned(rng, L, s, cond) if cond > 1 else rng.normal(size=(L, s))
+    D = rng.normal(size=(L, m))
+    assert problems._gram_start(X, D) is not None  # the route under test is taken
+    w = linear_start(X, D).reshape(s, m)
+    ref = np.linalg.lstsq(X, D, rcond=None)[0]
+    # the least-squares solution itself is only determined to ~cond·ε (relative)
+    assert np.max(np.abs(w - ref)) <= 50 * cond * np.finfo(float).eps * np.max(np.abs(ref))
+    # and it is a least-squares solution to rounding: Xᵀ(D − Xw) ≈ 0
+    g = X.T @ (D - X @ w)
+    assert np.max(np.abs(g)) <= 1e-12 * np.linalg.norm(X, 2) * np.linalg.norm(D)
+
+
+def test_gram_start_falls_back_to_the_svd_when_ill_conditioned():
+    from homotopy import problems
+
+    rng = np.random.default_rng(5)
+    X = _conditioned(rng, 3000, 60, 1e7)
+    D = rng.normal(size=(3000, 1))
+    assert problems._gram_start(X, D) is None
+    ref = np.linalg.lstsq(X, D, rcond=None)[0].ravel()
+    np.testing.assert_allclose(linear_start(X, D), ref, rtol=0, atol=1e-6 * np.abs(ref).max())
+    Xr = X.copy()
+    Xr[:, 7] = Xr[:, 3]  # exactly rank deficient, large: still the RankError
+    with pytest.raises(RankError, match="rank 59 < s = 60"):
+        linear_start(Xr, D)
+
+
+def test_bucket_rows_ladder():
+    from homotopy.problems import bucket_rows
+
+    ladder = [bucket_rows(L) for L in range(1, 5000)]
+    assert sorted(set(ladder))[:8] == [8, 12, 16, 24, 32, 48, 64, 96]
+    for L, b in zip(range(1, 5000), ladder, strict=True):
+        assert b >= max(L, 8) and (L <= 8 or b <= 1.5 * L)
+
+
+@pytest.mark.parametrize("bias", [False, True])
+@pytest.mark.parametrize("activation", ["tanh", "logistic", "arctan"])
+@pytest.mark.parametrize("m", [None, 2])
+def test_bucketed_problem_has_the_same_H_and_unknowns(bias, activation, m):
+    rng = np.random.default_rng(7)
+    L = 13
+    X = rng.normal(size=(L, 3))
+    d = rng.uniform(0.1, 0.9, size=(L,) if m is None else (L, m))
+    p = NaturalHomotopy(X, d, activation, bias=bias)
+    q = p.bucketed()
+    assert q.X.shape == (16, p.n_features) and q.n_unknowns == p.n_unknowns
+    # the padding is zero rows of X̃ (bias input included) and zero targets
+    np.testing.assert_array_equal(np.asarray(q.X)[:L], np.asarray(p.design))
+    assert not np.any(np.asarray(q.X)[L:]) and not np.any(np.asarray(q.d)[L:])
+    for lam in (0.0, 0.4, 1.0):
+        w = rng.normal(size=p.n_unknowns)
+        scale = 1 + np.abs(np.asarray(p.jacobian(w, lam))).max()
+        np.testing.assert_allclose(q.H(w, lam), p.H(w, lam), rtol=0, atol=4e-16 * scale)
+        np.testing.assert_allclose(
+            q.jacobian(w, lam), p.jacobian(w, lam), rtol=0, atol=4e-16 * scale
+        )
+    np.testing.assert_allclose(linear_start(np.asarray(q.X), np.asarray(q.d).reshape(16, -1)),
+                               p.start(), rtol=1e-13, atol=1e-13)  # fmt: skip
+
+
+def test_bucketed_leaves_interpolation_and_large_problems_alone():
+    from homotopy.problems import BUCKET_MAX_ENTRIES
+
+    rng = np.random.default_rng(8)
+    square = NaturalHomotopy(rng.normal(size=(3, 3)), [0.1, 0.2, 0.3], objective="interpolation")
+    assert square.bucketed() is square
+    L = BUCKET_MAX_ENTRIES // 4 + 1
+    big = NaturalHomotopy(rng.normal(size=(L, 4)), np.zeros(L))
+    assert big.bucketed() is big
+
+
+def test_prepared_problem_has_the_bias_column_in_X():
+    rng = np.random.default_rng(9)
+    p = NaturalHomotopy(rng.normal(size=(6, 2)), rng.uniform(-0.5, 0.5, 6), bias=True)
+    q = p.prepared()
+    assert not q.bias and q.X.shape == (6, 3) and q.n_unknowns == p.n_unknowns
+    w = rng.normal(size=3)
+    np.testing.assert_array_equal(q.H(w, 0.3), p.H(w, 0.3))
+    np.testing.assert_array_equal(q.jacobian(w, 0.3), p.jacobian(w, 0.3))
+    unbiased = NaturalHomotopy(rng.normal(size=(6, 2)), rng.uniform(-0.5, 0.5, 6))
+    assert unbiased.prepared() is unbiased
+
+
+def test_H_reads_X_without_a_transposed_copy():
+    # XLA:CPU copies X into Xᵀ for X̃ᵀv (as costly as the product itself, at every H); the
+    # (vᵀX̃)ᵀ form reads X along its rows
+    rng = np.random.default_rng(10)
+    p = NaturalHomotopy(rng.normal(size=(500, 20)), rng.uniform(-0.5, 0.5, 500))
+    hlo = jax.jit(lambda p, w: p.H(w, 0.5)).lower(p, jnp.zeros(20)).compile().as_text()
+    # no op makes an (s, L) array: Xᵀ is never formed
+    assert "f64[20,500]" not in hlo and "f64[500,20]{0,1}" not in hlo

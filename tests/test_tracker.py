@@ -545,3 +545,54 @@ def test_divergence_can_be_switched_off_for_a_non_network_problem():
     off = h.track(prob, max_steps=400, divergence=None)
     assert on.status is h.Status.DIVERGED
     assert off.status in (h.Status.STEP_FAILURE, h.Status.MAX_STEPS)
+
+
+# ---------------------------------------------------------------------------------------------
+# Size buckets: problems whose L falls in one bucket share one compiled tracker, and the
+# padded problem's path is the unpadded one's.
+
+
+def _teacher(rng, L, s, bias=False):
+    X = rng.normal(size=(L, s))
+    d = np.clip(0.8 * np.tanh(X @ rng.normal(size=s)) + 0.1 * rng.normal(size=L), -0.9, 0.9)
+    return h.NaturalHomotopy(X, d, bias=bias)
+
+
+def test_problems_in_one_size_bucket_compile_once():
+    from homotopy import tracker as T
+
+    rng = np.random.default_rng(21)
+    h.track(_teacher(rng, 17, 3))  # bucket 24
+    before = T._run_packed_jit._cache_size()
+    for L in range(18, 25):
+        assert h.track(_teacher(rng, L, 3)).status is not None
+    assert T._run_packed_jit._cache_size() == before
+
+
+@pytest.mark.parametrize("bias", [False, True])
+def test_bucketed_path_is_the_unpadded_path(monkeypatch, bias):
+    from homotopy import tracker as T
+
+    rng = np.random.default_rng(22)
+    problems = [_teacher(rng, 13, 2, bias) for _ in range(6)]
+    # the fold data set has two turning points: events go through the padded problem too
+    problems.append(h.datasets.fold().problem())
+    padded = [h.track(p) for p in problems]
+    monkeypatch.setattr(T, "bucket", lambda p: p)
+    plain = [h.track(p) for p in problems]
+    for i, (a, b) in enumerate(zip(padded, plain, strict=True)):
+        assert a.status is b.status and len(a.lam) == len(b.lam)
+        assert a.problem is b.problem
+        np.testing.assert_allclose(a.w_end, b.w_end, rtol=0, atol=1e-13 * (1 + np.abs(b.w).max()))
+        assert [e.kind for e in a.events] == [e.kind for e in b.events]
+        for ea, eb in zip(a.events, b.events, strict=True):
+            assert abs(ea.lam - eb.lam) <= 1e-12
+        # padding changes only the order of the sums (rounding): the same points up to the
+        # fold's first turning point; near and past it (H_w nearly singular, then ‖w‖
+        # growing steeply) rounding moves the points along the curve within the
+        # corrector's tolerance
+        k = np.inf if i < len(problems) - 1 else a.events[0].s
+        near = a.s <= k
+        scale = 1 + np.abs(b.w).max()
+        np.testing.assert_allclose(a.w[near], b.w[near], rtol=0, atol=1e-13 * scale)
+        np.testing.assert_allclose(a.w, b.w, rtol=0, atol=1e-5 * scale)
