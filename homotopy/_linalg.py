@@ -17,6 +17,7 @@ with it (`serial_lapack`).
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 from typing import Any, NamedTuple
 
@@ -151,9 +152,14 @@ def serial_lapack(n: int) -> contextlib.AbstractContextManager[None]:
     pool: on 2 cores one LU of order 201 took 70 ms multi-threaded, 0.46 ms single-threaded
     (OpenBLAS threads getrf from m·n ≥ 10⁴). Costs ~25 µs per use; nothing when unused.
     """
-    if n + 1 <= SMALL or jax.default_backend() != "cpu":
+    if n + 1 <= SMALL or not _on_cpu():
         return contextlib.nullcontext()
     return _SERIAL
+
+
+@functools.cache
+def _on_cpu() -> bool:
+    return jax.default_backend() == "cpu"  # 3 ms a call: asked once
 
 
 def solve(f: Factored, b: Array) -> Array:

@@ -145,7 +145,9 @@ def _block_gram(design: Array, C: Array) -> Array:
     """
     s, m = design.shape[-1], C.shape[-1]
     if m == 1:
-        return (design * C).T @ design
+        # contracted over the rows of both: XLA:CPU's fastest form of this product (1.4 ms
+        # against 2.3 ms for (X̃∘C)ᵀX̃ at 10000 × 50; numpy's BLAS: 1.4 ms)
+        return jnp.einsum("ia,ib->ab", design * C, design)
     blocks = jnp.einsum("ia,ij,ib->jab", design, C, design)
     eye = jnp.eye(m, dtype=C.dtype)
     return jnp.einsum("jab,jk->ajbk", blocks, eye).reshape(s * m, s * m)

@@ -28,7 +28,7 @@ import numpy as np
 
 from . import termination
 from ._checks import check_positive
-from ._linalg import inverse_norm, serial_lapack
+from ._linalg import SMALL as _linalg_SMALL, inverse_norm, serial_lapack
 from ._parametrization import orient, velocity
 from ._tangent import tangent
 from .correctors import (
@@ -758,6 +758,13 @@ class Tracker:
             f"corrector={a.corrector}, events={a.event_names}, divergence={a.divergence})"
         )
 
+    def _serial(self):
+        # the whole call, the start's numpy products included: OpenBLAS threads left
+        # spinning after a multi-threaded product slow XLA's threads down (10000 × 50: 35 ms
+        # a path against 21 ms)
+        n = getattr(self.problem, "n_unknowns", None)
+        return serial_lapack(n if isinstance(n, int) else _linalg_SMALL + 1)
+
     def _u0(self, start: Any) -> np.ndarray:
         w0 = start_of(self.problem, start)
         # one numpy array in, (w0, λ0, λ1): jit converts it without an eager JAX op
@@ -768,8 +775,8 @@ class Tracker:
     def init(self, start: Any = None) -> TrackerState:
         """The state at ``lam_span[0]``: `start` (default ``problem.start()``) corrected at
         fixed λ, and the first tangent; ``status`` is RUNNING (−1) or INVALID_START's code."""
-        u0_lam1 = self._u0(start)
-        with serial_lapack(u0_lam1.shape[0] - 2):
+        with self._serial():
+            u0_lam1 = self._u0(start)
             return jax.block_until_ready(
                 _init_jit(self._dyn, self._static, u0_lam1, self.algorithm)
             )
@@ -778,7 +785,7 @@ class Tracker:
         """One attempted step of a running path; a finished one is returned unchanged."""
         if int(state.status) != RUNNING:
             return state
-        with serial_lapack(state.u.shape[0] - 1):
+        with self._serial():
             return jax.block_until_ready(_step_jit(self._dyn, self._static, state, self.algorithm))
 
     def finish(self, state: TrackerState) -> Path:
@@ -786,15 +793,15 @@ class Tracker:
         with its status reported as MAX_STEPS)."""
         if int(state.status) == RUNNING:
             state = state._replace(status=jnp.int32(Status.MAX_STEPS.code))
-        with serial_lapack(state.u.shape[0] - 1):
+        with self._serial():
             floats, ints = _finish_jit(self._dyn, self._static, state, self.algorithm)
             return self._path(floats, ints, int(state.u.shape[0]))
 
     def run(self, start: Any = None) -> Path:
         """Track from `start` (default ``problem.start()``) to ``lam_span[1]`` in one
         compiled loop."""
-        u0_lam1 = self._u0(start)
-        with serial_lapack(u0_lam1.shape[0] - 2):
+        with self._serial():
+            u0_lam1 = self._u0(start)
             floats, ints = _run_packed_jit(self._dyn, self._static, u0_lam1, self.algorithm)
             return self._path(floats, ints, u0_lam1.shape[0] - 1)
 

@@ -7,15 +7,20 @@ method:
 - ours: `homotopy.track` (default options, plus a sweep of predictor/corrector options);
 - (a) natural-parameter continuation, `scipy.optimize.root` (MINPACK hybrj) at each λ;
 - (b) `scipy.integrate.solve_ivp` on the Davidenko equation dw/dλ = −H_w⁻¹H_λ;
-- (c) PyCont-Lite pseudo-arclength continuation (`pycont.arclengthContinuation`).
+- (c) PyCont-Lite pseudo-arclength continuation (`pycont.arclengthContinuation`);
+- (d) JaxCont pseudo-arclength continuation (`jaxcont`, its whole-loop jitted engine, in one
+  `jax.jit` per shape with the interpolation to λ = 1 and the Newton polish);
+- (e) on the large problems only: `scipy.optimize.least_squares(method="lm")` at λ = 1.
 
 Peers get fast numpy versions of H, H_w, H_λ (checked equal to homotopy's to 1e-13); a peer
 whose endpoint misses 1e-10 is polished by Newton steps at λ = 1 that are counted in its
-stats. Then batch throughput of `track_many`, scaling with s and L, and the peak memory of
-tracking 10⁴ paths of a 100×8 problem (measured in a child process).
+stats. Sections: cold start over several shapes and cache conditions (fresh processes), the
+per-path comparison, our options, batch throughput of `track_many`, scaling with s and L,
+large problems (10000×50, 20000×200) against the Jacobian-flop cost and peers, and the peak
+memory of tracking 10⁴ paths of a 100×8 problem (measured in a child process).
 
-    python scripts/bench.py --quick          # smoke run, 40-80 s on 2 cores
-    python scripts/bench.py --json out.json  # full run (2.5-6 min on 2 cores)
+    python scripts/bench.py --quick          # smoke run, a few minutes on 2 cores
+    python scripts/bench.py --json out.json  # full run (10-15 min on 2 cores)
 
 Not part of the test suite. See scripts/README.md.
 """
@@ -29,8 +34,11 @@ import math
 import os
 import platform
 import resource
+import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from collections.abc import Callable
@@ -42,6 +50,12 @@ import numpy as np
 TOL = 1e-10  # endpoint accuracy every method must meet: ‖H(w, 1)‖₂ ≤ TOL
 TWIN_TOL = 1e-13  # numpy twin vs homotopy's H, H_w, H_λ (relative to max(1, max|ref|))
 MEM_LIMIT_BYTES = 2e9  # the 2 GB memory target (decimal: 2·10⁹ bytes)
+COLD_SHAPES = [(3, 2), (100, 6), (100, 11), (100, 32), (1000, 20)]  # L×s, teacher problems
+COLD_RATIO = 2.0  # target: every shape's first track() ≤ ~2× the 3×2 one
+HEAVY_MODULES = ("sympy", "matplotlib", "scipy.optimize")  # should not load at import
+LARGE_SHAPES = [(10_000, 50), (20_000, 200)]
+FLOP_RATIO = 2.0  # target: warm track() ≤ 2× (Jacobian evaluations × one Jacobian's GEMM)
+PEER_TIMEOUT_S = 60.0  # a large-problem peer whose first run takes longer is skipped
 
 
 # ---------------------------------------------------------------------------------------------
@@ -138,6 +152,15 @@ def problems_teacher(rng: np.random.Generator, n: int, L: int, s: int):
     return X, np.clip(d, -0.9, 0.9)
 
 
+def problem_large(rng: np.random.Generator, L: int, s: int):
+    """One large L×s teacher problem: X ~ N(0, 1), w* ~ N(0, 1),
+    d = clip(0.8·tanh(Xw*/√s) + 0.1·noise, −0.9, 0.9)."""
+    X = rng.normal(size=(L, s))
+    w = rng.normal(size=s)
+    d = 0.8 * np.tanh(X @ w / math.sqrt(s)) + 0.1 * rng.normal(size=L)
+    return X, np.clip(d, -0.9, 0.9)
+
+
 # ---------------------------------------------------------------------------------------------
 # The numpy twin of NaturalHomotopy(X, d, "tanh", "least_squares") for the peers
 
@@ -155,6 +178,7 @@ class TanhLS:
         self.d = np.asarray(d, dtype=np.float64)
         self.nH = 0
         self.nJ = 0
+        self.device = None  # (X, d) as JAX arrays, made once for the JaxCont peer
 
     def reset(self) -> None:
         self.nH = 0
@@ -347,6 +371,243 @@ class _CountNewtonKrylov:
         self.so.newton_krylov = self.orig
 
 
+# JaxCont (PyPI `jaxcont`). Its public `jaxcont.continuation(bif_problem(f, u0, p0, args=...),
+# PseudoArclength(), p_span=..., settings=ContinuationPar(...))` calls one jitted whole-loop
+# engine, `jaxcont.core.scan_continuation.pseudo_arclength_scan(f, ...)`, with `f` a static
+# argument; called eagerly it wraps f in a fresh lambda each time and so retraces and recompiles
+# on every call (~1 s even for 3×2). As a user would, we put the run in our own `jax.jit` (X, d,
+# w0 traced: one compile per shape, reused by every problem of that shape) and call the engine
+# there exactly as `continuation()` does when traced (compute_stability=False, no events; the
+# bench checks once that both give the same branch), because only the engine's result has the
+# per-step Newton counts and step sizes. JaxCont stops at the first accepted point with
+# λ ≥ 1 (it overshoots, λ ≈ 1.04), so the same jitted program interpolates the last two points
+# linearly at λ = 1 and Newton-polishes H(·, 1) there (counted).
+#
+# Settings (found by a colleague's sweeps against a fine-step reference): the residual given to
+# JaxCont is H/L (same zero set; JaxCont's corrector tolerance is absolute, so this makes
+# newton_tol mean the same for L = 3 and L = 20000); newton_tol = 1e-8 converges in 1–2 bordered
+# Newton iterations (JaxCont grows ds ×1.5 only after < 3), the polish gives the accuracy;
+# ds = 0.1, ds_max = 0.2 (ds_max = 1 jumped to another stationary point on ~2% of 3×2
+# problems); max_steps = 400 is the static buffer length (a rejected step uses one too).
+
+_JC: dict[str, Any] = {}
+JC_POLISH_MAX = 20
+
+
+def _jaxcont_settings(ds, ds_min, ds_max, max_steps, newton_tol, newton_max_iter):
+    key = (ds, ds_min, ds_max, max_steps, newton_tol, newton_max_iter)
+    if key not in _JC:
+        import jaxcont
+
+        _JC[key] = jaxcont.ContinuationPar(
+            ds=ds,
+            ds_min=ds_min,
+            ds_max=ds_max,
+            max_steps=max_steps,
+            adaptive=True,
+            newton_tol=newton_tol,
+            newton_max_iter=newton_max_iter,
+            compute_stability=False,
+        )
+    return _JC[key]
+
+
+def _jc_H(w, lam, X, d):
+    """H(w, λ) of the tanh natural homotopy in jax.numpy (for JaxCont)."""
+    import jax.numpy as jnp
+
+    t = X @ w
+    th = jnp.tanh(t)
+    return -X.T @ (((1.0 - lam) + lam * (1.0 - th * th)) * (d - ((1.0 - lam) * t + lam * th)))
+
+
+def _jaxcont_solver():
+    """The jitted JaxCont run: continuation, interpolation at λ = 1, Newton polish (built once)."""
+    if "solve" in _JC:
+        return _JC["solve"]
+    import jax
+    import jax.numpy as jnp
+    import jaxcont
+    from jaxcont.core.scan_continuation import pseudo_arclength_scan
+
+    def solve(X, d, w0, settings, tol, polish_max):
+        dt = w0.dtype
+        c = lambda v: jnp.asarray(v, dt)
+        f = lambda u, p: _jc_H(u, p, X, d) / X.shape[0]
+        st = settings
+        r = pseudo_arclength_scan(
+            f,
+            w0,
+            c(0.0),
+            c(1.0),
+            c(st.ds),
+            c(st.ds_min),
+            c(st.ds_max),
+            c(st.newton_tol),
+            st.max_steps,
+            jnp.asarray(st.newton_max_iter),
+            jaxcont.Dense(),
+            jnp.asarray(st.adaptive),
+        )
+        k = r.n_valid - 1  # the last accepted point (slot 0: the corrected start)
+        km = jnp.maximum(k - 1, 0)
+        pk, pm = r.params[k], r.params[km]
+        reached = pk >= 1.0
+        theta = jnp.where(reached & (pk > pm), (1.0 - pm) / (pk - pm), 1.0)
+        w1 = r.states[km] + theta * (r.states[k] - r.states[km])
+        j = jnp.arange(1, st.max_steps + 1)
+        acc = j <= k
+        newton = jnp.sum(jnp.where(acc, r.iters[j], 0))  # accepted steps' corrector iterations
+        # rejected attempts are not recorded; each halves ds, so infer them from the ds used
+        # for consecutive accepted points and JaxCont's rule (×1.5 if < 3 iterations, ×0.8 if
+        # > 6, clipped to [ds_min, ds_max]; the first attempt uses ds)
+        prev, it = r.ds[j - 1], r.iters[j - 1]
+        grown = prev * jnp.where(it < 3, 1.5, jnp.where(it > 6, 0.8, 1.0))
+        expect = jnp.where(j == 1, r.ds[0], jnp.clip(grown, st.ds_min, st.ds_max))
+        halvings = jnp.round(jnp.log2(expect / jnp.where(acc, r.ds[j], expect)))
+        rejected = jnp.sum(jnp.where(acc, jnp.maximum(halvings, 0.0), 0.0))
+
+        H1 = lambda w: _jc_H(w, 1.0, X, d)
+        J1 = jax.jacfwd(H1)
+
+        def cond(cr):
+            w, i, res = cr
+            return (res > tol) & (i < polish_max) & jnp.isfinite(res)
+
+        def body(cr):
+            w, i, _ = cr
+            w = w - jnp.linalg.solve(J1(w), H1(w))
+            return w, i + 1, jnp.linalg.norm(H1(w))
+
+        wf, polish, err = jax.lax.while_loop(cond, body, (w1, 0, jnp.linalg.norm(H1(w1))))
+        stats = jnp.stack(
+            [c(x) for x in (pk, reached, k, newton, r.iters[0], rejected, polish, err)]
+        )
+        return wf, stats
+
+    _JC["solve"] = jax.jit(solve, static_argnames=("settings", "tol", "polish_max"))
+    return _JC["solve"]
+
+
+def peer_jaxcont(
+    tw: TanhLS,
+    w0,
+    *,
+    ds=0.1,
+    ds_min=1e-6,
+    ds_max=0.2,
+    max_steps=400,
+    newton_tol=1e-8,
+    newton_max_iter=10,
+):
+    """JaxCont pseudo-arclength continuation of H/L from (w0, 0) past λ = 1, interpolated at
+    λ = 1 and Newton-polished there, all in one jitted program (compiled once per shape).
+
+    Counts: Newton = the start's correction + accepted steps' bordered Newton iterations +
+    polish (JaxCont does not record the iterations of rejected attempts); Jac = those + one
+    tangent per attempted step + the first tangent (each is one jacfwd of [H_w | H_λ]), so a
+    lower bound when steps were rejected."""
+    import jax.numpy as jnp
+
+    if tw.device is None:
+        tw.device = (jnp.asarray(tw.X), jnp.asarray(tw.d))
+    settings = _jaxcont_settings(ds, ds_min, ds_max, max_steps, newton_tol, newton_max_iter)
+    w, stats = _jaxcont_solver()(
+        *tw.device, jnp.asarray(w0, jnp.float64), settings, TOL, JC_POLISH_MAX
+    )
+    w = np.asarray(w)
+    lam_c, reached, k, newton, seed, rejected, polish, _ = np.asarray(stats).tolist()
+    st = dict(
+        steps=int(k),
+        rejected=int(rejected),
+        newton=int(seed + newton + polish),
+        polish=int(polish),
+        jac=int(seed + newton + polish + 1 + k + rejected),
+        hev=float("nan"),
+        lam_end=lam_c,
+    )
+    return dict(st, ok=bool(reached) and bool(np.all(np.isfinite(w))), w_end=w)
+
+
+def check_jaxcont_public(tw: TanhLS, w0) -> float:
+    """Largest difference between the branch of `jaxcont.continuation(...)` (public API, in a
+    jit) and our direct engine call, on one problem (default settings)."""
+    import jax
+    import jax.numpy as jnp
+    import jaxcont
+    from jaxcont.core.scan_continuation import pseudo_arclength_scan
+
+    st = _jaxcont_settings(0.1, 1e-6, 0.2, 400, 1e-8, 10)
+
+    def public(X, d, w0):
+        prob = jaxcont.bif_problem(
+            lambda u, p, a: _jc_H(u, p, *a) / a[0].shape[0], w0, 0.0, args=(X, d)
+        )
+        res = jaxcont.continuation(prob, jaxcont.PseudoArclength(), p_span=(0.0, 1.0), settings=st)
+        return res.branch.params, res.branch.states, res.stats["n_valid"]
+
+    def engine(X, d, w0):
+        f = lambda u, p: _jc_H(u, p, X, d) / X.shape[0]
+        c = lambda v: jnp.asarray(v, w0.dtype)
+        r = pseudo_arclength_scan(
+            f,
+            w0,
+            c(0.0),
+            c(1.0),
+            c(st.ds),
+            c(st.ds_min),
+            c(st.ds_max),
+            c(st.newton_tol),
+            st.max_steps,
+            jnp.asarray(st.newton_max_iter),
+            jaxcont.Dense(),
+            jnp.asarray(st.adaptive),
+        )
+        return r.params, r.states, r.n_valid
+
+    args = (jnp.asarray(tw.X), jnp.asarray(tw.d), jnp.asarray(w0, jnp.float64))
+    a, b = jax.jit(public)(*args), jax.jit(engine)(*args)
+    if int(a[2]) != int(b[2]):
+        return float("inf")
+    n = int(a[2])
+    return max(
+        float(np.max(np.abs(np.asarray(x)[:n] - np.asarray(y)[:n])))
+        for x, y in zip(a[:2], b[:2], strict=True)
+    )
+
+
+def peer_lm(tw: TanhLS, w0, *, gtol="match", ftol=1e-15, xtol=1e-15):
+    """`scipy.optimize.least_squares(method="lm")` (MINPACK lmder) on r(w) = d − tanh(Xw) with
+    the analytic Jacobian, from w0; its stationarity condition Jᵀr = 0 is H(w, 1) = 0. The
+    default gtol "match" is MINPACK's scale-free gradient test set from ‖H‖₂ ≤ TOL at w0
+    (TOL / (√s · max‖J_j‖ · ‖r‖), at least 1e-15); then Newton polish (counted). H evals =
+    residual evaluations."""
+    from scipy.optimize import least_squares
+
+    X, d = tw.X, tw.d
+
+    def fun(w):
+        tw.nH += 1
+        return d - np.tanh(X @ w)
+
+    def jac(w):
+        tw.nJ += 1
+        th = np.tanh(X @ w)
+        return -(1.0 - th * th)[:, None] * X
+
+    w0 = np.array(w0, dtype=np.float64)
+    if gtol == "match":
+        r0 = d - np.tanh(X @ w0)
+        cmax = float(np.max(np.linalg.norm((1.0 - np.tanh(X @ w0) ** 2)[:, None] * X, axis=0)))
+        gtol = max(TOL / (math.sqrt(X.shape[1]) * cmax * float(np.linalg.norm(r0))), 1e-15)
+    sol = least_squares(fun, w0, jac=jac, method="lm", gtol=gtol, ftol=ftol, xtol=xtol)
+    st = dict(steps=int(sol.nfev), rejected=0, newton=0, polish=0)
+    if not np.all(np.isfinite(sol.x)):
+        return dict(st, ok=False, w_end=sol.x)
+    w = newton_polish(tw, sol.x, st)
+    return dict(st, ok=True, w_end=w)
+
+
 PEERS: dict[str, tuple[Callable, list[tuple[str, dict]]]] = {
     "natural+root": (
         peer_natural_root,
@@ -367,7 +628,28 @@ PEERS: dict[str, tuple[Callable, list[tuple[str, dict]]]] = {
             ("ds0=0.1 ds_max=1.0 tol=1e-10", dict(ds_0=0.1, ds_max=1.0)),
         ],
     ),
+    "jaxcont": (
+        peer_jaxcont,
+        [
+            ("ds=0.1 ds_max=0.2 newton_tol=1e-8", dict()),
+            ("ds=0.05 ds_max=0.1 newton_tol=1e-10", dict(ds=0.05, ds_max=0.1, newton_tol=1e-10)),
+        ],
+    ),
 }
+
+# the large-problem peers (least_squares only there: it is not a continuation method)
+LARGE_PEERS: dict[str, tuple[Callable, list[tuple[str, dict]]]] = {
+    "least_squares lm": (
+        peer_lm,
+        [
+            ("gtol matched, ftol=xtol=1e-15", dict()),
+            ("tolerances 1e-8 (scipy default)", dict(gtol=1e-8, ftol=1e-8, xtol=1e-8)),
+        ],
+    ),
+    "pycont-lite": PEERS["pycont-lite"],
+    "jaxcont": PEERS["jaxcont"],
+}
+ALL_PEERS = {**PEERS, **LARGE_PEERS}
 
 
 class Method:
@@ -403,7 +685,9 @@ def prepare_peer(name: str, cfg: dict, problems, w0s) -> Method:
             per.append(dict(ok=False, error=repr(err)))
             runners.append(None)
             continue
-        r.update(jac=tw.nJ, hev=tw.nH, err=tw.residual(r["w_end"]))
+        r.setdefault("jac", tw.nJ)
+        r.setdefault("hev", tw.nH)
+        r["err"] = tw.residual(r["w_end"])
         r["w_end"] = np.asarray(r["w_end"]).tolist()
         per.append(r)
         runners.append((lambda tw=tw, w0=w0: fn(tw, w0, **cfg)) if r["ok"] else None)
@@ -650,37 +934,289 @@ def run_memory(B: int, L: int, s: int, max_points: int) -> dict:
     return res
 
 
+# The cold-start child: `python -c _COLD_CHILD DATA.npz KEY...` in a fresh process, with
+# HOMOTOPY_CACHE_DIR set by the parent. numpy is imported first (to load the problems), then
+# `import homotopy` is timed alone (it imports jax); then per problem the first `track` (trace +
+# compile or cache read + run) and the second (warm) call. One JSON line on stdout.
 _COLD_CHILD = """
-import time
+import json, sys, time
 t0 = time.perf_counter()
 import numpy as np
-import homotopy as h
 t1 = time.perf_counter()
-p = h.NaturalHomotopy(np.array([[1.0, 0.3], [0.2, 1.0], [0.5, -0.4]]), np.array([0.3, -0.2, 0.5]))
+import homotopy as h
 t2 = time.perf_counter()
-path = h.track(p)
-t3 = time.perf_counter()
-h.track(p)
-t4 = time.perf_counter()
-print(t1 - t0, t3 - t2, t4 - t3, path.status.value)
-"""
+heavy = [m for m in __HEAVY__ if m in sys.modules]
+try:
+    cache = h.compilation_cache_dir()
+except AttributeError:
+    cache = "n/a (homotopy has no compilation_cache_dir)"
+data = np.load(sys.argv[1])
+runs = []
+for key in sys.argv[2:]:
+    p = h.NaturalHomotopy(data[key + "_X"], data[key + "_d"])
+    t3 = time.perf_counter()
+    path = h.track(p)
+    t4 = time.perf_counter()
+    h.track(p)
+    t5 = time.perf_counter()
+    runs.append(dict(shape=key, first=t4 - t3, second=t5 - t4, status=path.status.value))
+print(json.dumps(dict(numpy=t1 - t0, imp=t2 - t1, heavy=heavy, cache=cache, runs=runs,
+                      total=time.perf_counter() - t0)))
+""".replace("__HEAVY__", repr(HEAVY_MODULES))
 
 
-def run_cold(repeats: int) -> list[dict]:
-    """The first `track` call of a fresh process on a 3×2 problem (trace + XLA compile +
-    run), `repeats` fresh processes; also the import time and the second (warm) call."""
-    out = []
-    for _ in range(repeats):
-        r = subprocess.run(
-            [sys.executable, "-c", _COLD_CHILD], capture_output=True, text=True, timeout=300
-        )
-        imp, first, second, status = r.stdout.split()
-        out.append(dict(imp=float(imp), first=float(first), second=float(second), status=status))
+def _dir_bytes(path: str) -> int:
+    total = 0
+    for root, _, files in os.walk(path):
+        for f in files:
+            try:
+                total += os.path.getsize(os.path.join(root, f))
+            except OSError:
+                pass
+    return total
+
+
+def _cold_child(data: str, keys: list[str], cache: str) -> dict:
+    """One fresh process (HOMOTOPY_CACHE_DIR=cache) tracking the problems `keys` of `data`."""
+    env = dict(os.environ, HOMOTOPY_CACHE_DIR=cache)
+    t = time.perf_counter()
+    r = subprocess.run(
+        [sys.executable, "-c", _COLD_CHILD, data, *keys],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=env,
+    )
+    wall = time.perf_counter() - t
+    if r.returncode != 0:
+        return dict(error=r.stderr[-2000:], wall=wall)
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    out["wall"] = wall
     return out
+
+
+def run_cold_shapes(shapes, rounds: int) -> dict:
+    """Per shape (one teacher problem each), `rounds` times: a fresh process with the
+    persistent cache off, one with an empty cache folder of its own, and one more with that
+    folder after the previous one filled it (warm cache). Then the sessions: one process tracking
+    every shape in turn with an empty cache, and one more with that folder warm."""
+    tmp = tempfile.mkdtemp(prefix="homotopy-bench-cold-")
+    try:
+        data = os.path.join(tmp, "problems.npz")
+        arrays, keys = {}, []
+        rng = np.random.default_rng(31)
+        for L, s in shapes:
+            X, d = problems_teacher(rng, 1, L, s)
+            key = f"{L}x{s}"
+            arrays[key + "_X"], arrays[key + "_d"] = X[0], d[0]
+            keys.append(key)
+        np.savez(data, **arrays)
+        per: dict[str, dict[str, list]] = {k: {"off": [], "empty": [], "warm": []} for k in keys}
+        cache_bytes: dict[str, int] = {}
+        heavy: set[str] = set()
+        errors: list[str] = []
+        mismatch: list[str] = []  # children whose cache folder is not the one they were given
+        for rnd in range(rounds):
+            for key in keys:
+                folder = os.path.join(tmp, f"cache-{key}-{rnd}")
+                for cond, cache in (("off", "off"), ("empty", folder), ("warm", folder)):
+                    out = _cold_child(data, [key], cache)
+                    if "error" in out:
+                        errors.append(f"{key} {cond}: {out['error']}")
+                        continue
+                    heavy.update(out["heavy"])
+                    want = None if cache == "off" else os.path.abspath(cache)
+                    if out["cache"] != want:
+                        mismatch.append(f"{key} {cond}: {out['cache']!r}")
+                    run = out["runs"][0]
+                    per[key][cond].append(
+                        dict(imp=out["imp"], numpy=out["numpy"], wall=out["wall"], **run)
+                    )
+                cache_bytes[key] = _dir_bytes(folder)
+        sessions = {}
+        folder = os.path.join(tmp, "cache-session")
+        for cond in ("empty", "warm"):
+            out = _cold_child(data, keys, folder)
+            if "error" in out:
+                errors.append(f"session {cond}: {out['error']}")
+                continue
+            heavy.update(out["heavy"])
+            sessions[cond] = out
+        return dict(
+            shapes=keys,
+            per=per,
+            sessions=sessions,
+            heavy=sorted(heavy),
+            cache_bytes=cache_bytes,
+            cache_mismatch=mismatch,
+            errors=errors,
+            rounds=rounds,
+        )
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Large problems: ours against the machine's Jacobian-flop cost and peers
+
+
+class _Timeout(Exception):
+    pass
+
+
+def _call_with_timeout(fn, seconds: float):
+    """fn() with SIGALRM after `seconds` (main thread, Unix; plain call elsewhere)."""
+    if not hasattr(signal, "SIGALRM"):
+        return fn()
+
+    def handler(signum, frame):
+        raise _Timeout
+
+    old = signal.signal(signal.SIGALRM, handler)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return fn()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def run_large(h, L: int, s: int, peers: list[tuple[str, str, dict]], n_ours: int, n_peer: int):
+    """One L×s problem (`problem_large`): ours = the whole `h.track(problem)` (its X⁺d start
+    included); t_gemm = numpy's `(X * c[:, None]).T @ X` (the L·s² multiply-adds of one
+    Jacobian); then `peers` (name, label, config) from w0 = X⁺d. Each method: a first (cold)
+    call that is counted, one more warm-up for the JAX ones, then its timed runs interleaved
+    in rounds with the others (rotating order; t_gemm is sampled next to every run of ours)."""
+    rng = np.random.default_rng(1000 + L + s)
+    X, d = problem_large(rng, L, s)
+    c = rng.normal(size=L)
+    tw0 = TanhLS(X, d)
+    problem = h.NaturalHomotopy(X, d)
+    entry: dict[str, Any] = dict(L=L, s=s)
+
+    t = time.perf_counter()
+    path = h.track(problem)
+    cold = time.perf_counter() - t
+    st = path.stats
+    ok = path.status is h.Status.SUCCESS
+    ours = dict(
+        cold=cold,
+        ok=ok,
+        status=path.status.value,
+        steps=st.get("steps"),
+        rejected=st.get("rejected_steps"),
+        newton=st.get("newton_iterations"),
+        jac=st.get("jacobian_evaluations"),
+        jvp=st.get("jvp_evaluations", 0),
+        err=tw0.residual(path.w_end) if ok else float("nan"),
+        times=[],
+    )
+    h.track(problem)  # warm-up
+    # t_gemm with numpy's default BLAS threads and with one: on a loaded machine a
+    # multi-threaded OpenBLAS product can take 10-30× longer than a single-threaded one (its
+    # threads wait for each other), so the machine's cost is the faster of the two medians
+    gemm_t: dict[str, list[float]] = {"all": [], "1": []}
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        threadpool_limits = None
+
+    def ours_run():
+        h.track(problem)
+
+    def gemm_sample(k=3):
+        for _ in range(k):
+            t = time.perf_counter()
+            (X * c[:, None]).T @ X
+            gemm_t["all"].append(time.perf_counter() - t)
+        if threadpool_limits is not None:
+            with threadpool_limits(limits=1, user_api="blas"):
+                for _ in range(k):
+                    t = time.perf_counter()
+                    (X * c[:, None]).T @ X
+                    gemm_t["1"].append(time.perf_counter() - t)
+
+    gemm_sample(5)
+    t = time.perf_counter()
+    w0 = np.linalg.lstsq(X, d, rcond=None)[0]
+    entry["lstsq_time"] = time.perf_counter() - t
+
+    # peers: counted first call (with a time limit), warm-up for JAX peers
+    pres: dict[str, dict] = {}
+    runners: dict[str, Callable] = {"ours": ours_run}
+    warnings.simplefilter("ignore")
+    for name, label, cfg in peers:
+        fn = ALL_PEERS[name][0]
+        tw = TanhLS(X, d)
+        key = f"{name}|{label}"
+        t = time.perf_counter()
+        try:
+            with _CountNewtonKrylov() as nk:
+                r = _call_with_timeout(
+                    lambda fn=fn, tw=tw, cfg=cfg: fn(tw, w0, **cfg), PEER_TIMEOUT_S
+                )
+        except _Timeout:
+            pres[key] = dict(
+                name=name, label=label, ok=False, skipped=f"first run > {PEER_TIMEOUT_S:.0f} s"
+            )
+            continue
+        except Exception as err:  # noqa: BLE001
+            pres[key] = dict(name=name, label=label, ok=False, skipped=repr(err)[:200])
+            continue
+        pcold = time.perf_counter() - t
+        if name == "pycont-lite":
+            r["newton"] += nk.count
+        r.setdefault("jac", tw.nJ)
+        r.setdefault("hev", tw.nH)
+        r["err"] = tw.residual(r["w_end"])
+        r["w_end"] = None
+        r.update(name=name, label=label, cold=pcold, times=[])
+        pres[key] = r
+        if not r["ok"]:
+            continue
+        if name == "jaxcont":
+            fn(tw, w0, **cfg)  # warm-up after the compile
+        # a slow peer (numpy: its first run is warm already) gets a single timed run
+        r["n_runs"] = n_peer if pcold < PEER_TIMEOUT_S / 3 else 1
+        runners[key] = lambda fn=fn, tw=tw, cfg=cfg: fn(tw, w0, **cfg)
+    warnings.simplefilter("default")
+
+    want = {"ours": n_ours, **{k: pres[k]["n_runs"] for k in runners if k != "ours"}}
+    names = list(runners)
+    for i in range(max(want.values())):
+        order = names[i % len(names) :] + names[: i % len(names)]
+        for k in order:
+            if i >= want[k]:
+                continue
+            t = time.perf_counter()
+            runners[k]()
+            el = time.perf_counter() - t
+            (ours if k == "ours" else pres[k])["times"].append(el)
+            if k == "ours":
+                gemm_sample()
+    for r in [ours, *pres.values()]:
+        ts = r.get("times", [])
+        r["time"] = _median(ts)
+        r["time_min"] = min(ts) if ts else float("nan")
+    entry["t_gemm_all_threads"] = _median(gemm_t["all"])
+    entry["t_gemm_1_thread"] = _median(gemm_t["1"])
+    entry["t_gemm_threads"] = (
+        "1" if entry["t_gemm_1_thread"] < entry["t_gemm_all_threads"] else "all"
+    )
+    entry["t_gemm"] = min(entry["t_gemm_all_threads"], entry["t_gemm_1_thread"])
+    entry["t_gemm_samples"] = gemm_t
+    ours["flop_cost"] = (ours["jac"] or 0) * entry["t_gemm"]
+    ours["flop_ratio"] = ours["time"] / ours["flop_cost"] if ours["flop_cost"] else float("nan")
+    entry["ours"] = ours
+    entry["peers"] = pres
+    return entry
 
 
 # ---------------------------------------------------------------------------------------------
 # Main
+
+
+SECTIONS = ("cold", "peers", "options", "batch", "scaling", "large", "memory")
 
 
 def machine_info(jax) -> dict:
@@ -695,9 +1231,11 @@ def machine_info(jax) -> dict:
         numpy=np.__version__,
         scipy=_version("scipy"),
         pycont_lite=_version("pycont-lite"),
+        jaxcont=_version("jaxcont"),
         homotopy=_version("homotopy"),
         git=_git_rev(),
         devices=[str(dv) for dv in jax.devices()],
+        homotopy_cache_dir=os.environ.get("HOMOTOPY_CACHE_DIR"),
         backend=jax.default_backend(),
         loadavg_start=_loadavg(),
     )
@@ -705,13 +1243,13 @@ def machine_info(jax) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--quick", action="store_true", help="small sizes for a smoke run (< 2 min)")
+    ap.add_argument("--quick", action="store_true", help="small sizes for a smoke run (minutes)")
     ap.add_argument("--json", metavar="FILE", help="also write all results to FILE")
     ap.add_argument("--repeats", type=int, default=None, help="warm runs per timing (≥ 5)")
     ap.add_argument(
         "--sections",
-        default="cold,peers,options,batch,scaling,memory",
-        help="comma-separated subset of: cold,peers,options,batch,scaling,memory",
+        default=",".join(SECTIONS),
+        help="comma-separated subset of: " + ",".join(SECTIONS),
     )
     ap.add_argument("--_memory-child", nargs=4, type=int, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -719,13 +1257,21 @@ def main(argv=None) -> int:
         memory_child(*args._memory_child)
         return 0
 
+    sections = set(args.sections.split(","))
+    unknown = sections - set(SECTIONS)
+    if unknown:
+        ap.error(f"unknown sections {sorted(unknown)}; choose from {','.join(SECTIONS)}")
+    # in this process the in-process "cold" columns mean "with XLA compilation": unless told
+    # otherwise, keep homotopy's persistent compilation cache (which JaxCont's programs would
+    # share) off here; the cold section sets it per child process
+    os.environ.setdefault("HOMOTOPY_CACHE_DIR", "off")
+
     import jax
 
     import homotopy as h
 
     quick = args.quick
     R = max(5, args.repeats or 5)
-    sections = set(args.sections.split(","))
     res: dict[str, Any] = dict(quick=quick, repeats=R, tol=TOL)
     T0 = time.perf_counter()
 
@@ -739,8 +1285,12 @@ def main(argv=None) -> int:
     )
     _say(
         f"  jax {info['jax']}, jaxlib {info['jaxlib']}, numpy {info['numpy']}, "
-        f"scipy {info['scipy']}, pycont-lite {info['pycont_lite']}, homotopy "
-        f"{info['homotopy']} (git {info['git']})"
+        f"scipy {info['scipy']}, pycont-lite {info['pycont_lite']}, jaxcont "
+        f"{info['jaxcont']}, homotopy {info['homotopy']} (git {info['git']})"
+    )
+    _say(
+        f"  HOMOTOPY_CACHE_DIR in this process: {info['homotopy_cache_dir']!r} "
+        "(the cold section sets it per child process)"
     )
     _say(f"  jax.devices(): {info['devices']} (backend {info['backend']})")
     _say(f"  load average at start (1/5/15 min): {info['loadavg_start']}")
@@ -752,18 +1302,107 @@ def main(argv=None) -> int:
 
     # ---- cold start, in fresh processes (before this one has compiled anything)
     if "cold" in sections:
-        cold = run_cold(3 if quick else 5)
-        res["cold_start"] = cold
+        cs = run_cold_shapes(COLD_SHAPES, 1 if quick else 2)
+        res["cold"] = cs
+        for e in cs["errors"]:
+            _say(f"cold child failed: {e}")
+        med = {
+            k: {
+                c: {f: _median([r[f] for r in v]) for f in ("imp", "first", "second")}
+                for c, v in conds.items()
+            }
+            for k, conds in cs["per"].items()
+        }
+        res["cold_medians"] = med
+        # the 3×2 cache-off processes, for the "cold start < 3 s" target
+        res["cold_start"] = cs["per"].get("3x2", {}).get("off", [])
+        ref = med.get("3x2", {})
+        rows = []
+        for k in cs["shapes"]:
+            m = med[k]
+            statuses = sorted({r["status"] for v in cs["per"][k].values() for r in v})
+
+            def ratio(cond, m=m):
+                return m[cond]["first"] / ref[cond]["first"] if ref else float("nan")
+
+            rows.append(
+                [
+                    k.replace("x", "×"),
+                    _fmt_t(m["off"]["imp"]),
+                    _fmt_t(m["off"]["first"]),
+                    _fmt_t(m["empty"]["first"]),
+                    _fmt_t(m["warm"]["first"]),
+                    _fmt_t(m["warm"]["second"]),
+                    f"{ratio('off'):.2f}",
+                    f"{ratio('empty'):.2f}",
+                    f"{ratio('warm'):.2f}",
+                    f"{m['warm']['first'] / m['empty']['first']:.2f}",
+                    f"{cs['cache_bytes'].get(k, 0) / 1e6:.1f} MB",
+                    ",".join(statuses),
+                ]
+            )
         _say(
             "\n"
             + _table(
-                ["run", "import homotopy", "first track() (trace+compile+run)", "second", "status"],
                 [
-                    [i + 1, _fmt_t(c["imp"]), _fmt_t(c["first"]), _fmt_t(c["second"]), c["status"]]
-                    for i, c in enumerate(cold)
+                    "L×s",
+                    "import",
+                    "1st: cache off",
+                    "1st: empty cache",
+                    "1st: warm cache",
+                    "2nd call",
+                    "÷3×2 off",
+                    "÷3×2 empty",
+                    "÷3×2 warm",
+                    "warm÷empty",
+                    "cache size",
+                    "status",
                 ],
-                "COLD START: a fresh Python process, 3×2 tanh least squares, default options",
+                rows,
+                f"COLD START: fresh Python processes, one teacher problem per shape, default "
+                f"options ({cs['rounds']} round(s); medians)",
             )
+        )
+        srows = []
+        for cond, out in cs["sessions"].items():
+            firsts = [r["first"] for r in out["runs"]]
+            srows.append(
+                [
+                    f"session, {cond} cache",
+                    _fmt_t(out["imp"]),
+                    _fmt_t(sum(firsts)),
+                    _fmt_t(sum(r["second"] for r in out["runs"])),
+                    _fmt_t(out["total"]),
+                    _fmt_t(out["wall"]),
+                    " ".join(f"{_fmt_t(f)}" for f in firsts),
+                ]
+            )
+        if srows:
+            _say(
+                "\n"
+                + _table(
+                    [
+                        "one process, all shapes",
+                        "import",
+                        "Σ 1st calls",
+                        "Σ 2nd calls",
+                        "total in Python",
+                        "wall (incl. start-up)",
+                        "1st call per shape (" + ", ".join(cs["shapes"]) + ")",
+                    ],
+                    srows,
+                    "COLD START: SESSION (every shape in turn in one fresh process)",
+                )
+            )
+        _say(
+            "  import = `import homotopy` alone (numpy imported before it; jax included). "
+            "1st = first track() of the\n  process (trace + XLA compile or cache read + run). "
+            "cache off: HOMOTOPY_CACHE_DIR=off; empty: a new\n  folder per shape; warm: "
+            "another process with that folder after the empty run filled it.\n  "
+            f"modules loaded by `import homotopy` among {', '.join(HEAVY_MODULES)}: "
+            f"{', '.join(cs['heavy']) or 'none'}. homotopy.compilation_cache_dir() in every "
+            "child = the folder it\n  was given (None for off): "
+            + ("yes" if not cs["cache_mismatch"] else "NO: " + "; ".join(cs["cache_mismatch"]))
         )
 
     # ---- the per-path problem set
@@ -786,6 +1425,18 @@ def main(argv=None) -> int:
 
     ours_default: dict | None = None
     peer_best: dict[str, dict] = {}
+    if "peers" in sections or "scaling" in sections or "large" in sections:
+        try:
+            jc_diff = check_jaxcont_public(TanhLS(*problems[0]), w0s[0])
+            res["jaxcont_public_vs_engine"] = jc_diff
+            _say(
+                "JaxCont: jaxcont.continuation(bif_problem(...), PseudoArclength(), ...) in a "
+                f"jit vs the direct engine call used here: max |difference| {jc_diff:.1e} "
+                "on the first problem"
+            )
+        except Exception as err:  # noqa: BLE001
+            _say(f"JaxCont public-API check failed: {err!r}")
+
     if "peers" in sections:
         rows = []
         group: dict[str, Method] = {"ours": prepare_ours(h, problems, w0s, {}, cold=cold_3x2)}
@@ -884,8 +1535,11 @@ def main(argv=None) -> int:
             "pycont-lite is matrix-free: its Jac is 0 analytic; it pays in H evals "
             "(finite-difference J·v\n  products); Jacobian-equivalents = H evals ÷ (s + 1). "
             "polish = Newton steps at λ = 1 added to reach\n  1e-10 (counted in Newton/Jac). "
-            "cold = first call (ours: includes XLA compilation; peers: includes\n  "
-            "importing scipy/pycont). min = median over problems of the fastest warm run."
+            "cold = first call (ours, jaxcont: include XLA compilation; peers: include\n  "
+            "importing scipy/pycont). min = median over problems of the fastest warm run.\n  "
+            "jaxcont: Newton = bordered Newton iterations of accepted steps + polish (JaxCont "
+            "does not record\n  rejected attempts); Jac = those + one tangent per step "
+            "(a lower bound if steps were rejected);\n  its H evals are not counted (n/a)."
         )
 
     if "options" in sections and ours_default is not None:
@@ -1036,9 +1690,7 @@ def main(argv=None) -> int:
                     "3×2 (set above)",
                     _fmt_t(ours_default["time"]),
                     _fmt_t(ours_default["cold"]),
-                    _fmt_t(peer_best.get("natural+root", {}).get("time", float("nan"))),
-                    _fmt_t(peer_best.get("davidenko", {}).get("time", float("nan"))),
-                    _fmt_t(peer_best.get("pycont-lite", {}).get("time", float("nan"))),
+                    *(_fmt_t(peer_best.get(n, {}).get("time", float("nan"))) for n in PEERS),
                     _fmt_n(ours_default["steps"]),
                     _fmt_n(ours_default["jac"]),
                     "100" if b32 else "",
@@ -1088,7 +1740,7 @@ def main(argv=None) -> int:
                     )
                 prow += [_fmt_n(ro["steps"]), _fmt_n(ro["jac"])]
             else:
-                prow += ["(skipped)" if quick else "no smooth path"] + [""] * 6
+                prow += ["(skipped)" if quick else "no smooth path"] + [""] * (len(PEERS) + 3)
             prow += [Bsc, f"{rb['paths_per_s']:,.0f}", _fmt_t(rb["per_path"]), _fmt_t(rb["cold"])]
             res["scaling"][f"{L}x{s}"] = entry
             rows.append(prow)
@@ -1099,9 +1751,7 @@ def main(argv=None) -> int:
                     "L×s",
                     "ours/path",
                     "ours cold",
-                    "natural+root",
-                    "davidenko",
-                    "pycont-lite",
+                    *PEERS,
                     "steps",
                     "Jac",
                     "batch B",
@@ -1114,6 +1764,149 @@ def main(argv=None) -> int:
                 "0.1 noise); per-path: warm medians, peers at their best 3×2 "
                 "configuration)",
             )
+        )
+
+    # ---- large problems
+    if "large" in sections:
+        res["large"] = {}
+        n_ours, n_peer = (3, 1) if quick else (max(3, R), 3)
+        peer_cfgs = []
+        for name, (_, cfgs) in LARGE_PEERS.items():
+            if name in peer_best:  # the best 3×2 configuration of a continuation peer
+                peer_cfgs.append(
+                    (name, peer_best[name]["label"], dict(cfgs)[peer_best[name]["label"]])
+                )
+            else:
+                for label, cfg in cfgs[:1] if quick or name != "least_squares lm" else cfgs:
+                    peer_cfgs.append((name, label, cfg))
+        orows, prows = [], []
+        for L, s in LARGE_SHAPES:
+            e = run_large(h, L, s, peer_cfgs, n_ours, n_peer)
+            res["large"][f"{L}x{s}"] = e
+            o = e["ours"]
+            orows.append(
+                [
+                    f"{L}×{s}",
+                    _fmt_t(o["time"]),
+                    _fmt_t(o["time_min"]),
+                    _fmt_t(o["cold"]),
+                    len(o["times"]),
+                    _fmt_n(o["steps"]),
+                    _fmt_n(o["newton"]),
+                    _fmt_n(o["jac"]),
+                    _fmt_n(o["jvp"]),
+                    _fmt_t(e["t_gemm_all_threads"]),
+                    _fmt_t(e["t_gemm_1_thread"]),
+                    _fmt_t(o["flop_cost"]),
+                    f"{o['flop_ratio']:.2f}",
+                    _fmt_t(e["lstsq_time"]),
+                    f"{o['err']:.1e}",
+                    o["status"],
+                ]
+            )
+            prows.append(
+                [
+                    f"{L}×{s}",
+                    "ours: homotopy.track",
+                    "default, start X⁺d included",
+                    _fmt_t(o["time"]),
+                    _fmt_t(o["cold"]),
+                    len(o["times"]),
+                    _fmt_n(o["steps"]),
+                    _fmt_n(o["newton"]),
+                    _fmt_n(o["jac"]),
+                    "0",
+                    f"{o['err']:.1e}",
+                    "1 (ref)",
+                ]
+            )
+            for r in e["peers"].values():
+                if "skipped" in r:
+                    prows.append(
+                        [f"{L}×{s}", r["name"], r["label"], f"skipped: {r['skipped']}"] + [""] * 8
+                    )
+                    continue
+                acc = r["ok"] and r["err"] <= TOL
+                prows.append(
+                    [
+                        f"{L}×{s}",
+                        r["name"],
+                        r["label"],
+                        _fmt_t(r["time"]) + ("" if acc else " (missed 1e-10)"),
+                        _fmt_t(r["cold"]),
+                        len(r["times"]),
+                        _fmt_n(r["steps"]),
+                        _fmt_n(r["newton"]),
+                        _fmt_n(r["jac"]),
+                        _fmt_n(r["polish"]),
+                        f"{r['err']:.1e}",
+                        f"{r['time'] / o['time']:.2f}",
+                    ]
+                )
+        _say(
+            "\n"
+            + _table(
+                [
+                    "L×s",
+                    "warm track()",
+                    "min",
+                    "cold",
+                    "runs",
+                    "steps",
+                    "Newton",
+                    "Jac",
+                    "JVP",
+                    "gemm: all thr.",
+                    "gemm: 1 thr.",
+                    "Jac×t_gemm",
+                    "warm÷(Jac×t_gemm)",
+                    "X⁺d alone",
+                    "‖H(w,1)‖",
+                    "status",
+                ],
+                orows,
+                "LARGE PROBLEMS: ours against the Jacobian-flop cost (X ~ N(0,1), d = clip(0.8 "
+                "tanh(Xw*/√s) + 0.1 noise), no bias)",
+            )
+        )
+        _say(
+            "  warm track() = median of the whole call (Path included, its X⁺d start "
+            "included) after a warm-up;\n  gemm = median of numpy's (X * c[:, None]).T @ X, "
+            "one Jacobian's L·s² multiply-adds, sampled next to\n  every run of ours with "
+            "numpy's BLAS threads and with 1 (threadpoolctl); t_gemm = the faster (a loaded\n  "
+            "machine can slow multi-threaded OpenBLAS 10-30×); "
+            f"target warm ÷ (Jac × t_gemm) ≤ {FLOP_RATIO:g}.\n  X⁺d alone = np.linalg.lstsq, "
+            "for information."
+        )
+        _say(
+            "\n"
+            + _table(
+                [
+                    "L×s",
+                    "method",
+                    "configuration",
+                    "warm",
+                    "cold",
+                    "runs",
+                    "steps",
+                    "Newton",
+                    "Jac",
+                    "polish",
+                    "‖H(w,1)‖",
+                    "time ÷ ours",
+                ],
+                prows,
+                "LARGE PROBLEMS: PEERS (same problem, same accuracy ‖H(w,1)‖ ≤ 1e-10, from "
+                "w0 = X⁺d; interleaved rounds)",
+            )
+        )
+        _say(
+            "  least_squares lm: steps = residual evaluations (nfev), Jac = analytic Jacobians "
+            "of d − tanh(Xw) (L×s)\n  + polish Jacobians (s×s); its time includes the "
+            "polish. Peers' time excludes X⁺d (ours includes it).\n  cold = first call "
+            "(jaxcont: includes its compile for this shape). A peer whose first run takes "
+            f"> {PEER_TIMEOUT_S:.0f} s\n  is skipped; one whose first run takes > "
+            f"{PEER_TIMEOUT_S / 3:.0f} s gets one timed run."
         )
 
     # ---- memory
@@ -1244,13 +2037,82 @@ def main(argv=None) -> int:
         firsts = [c["first"] for c in res["cold_start"]]
         summary.append(
             (
-                "cold start: first track() of a fresh process, 3×2, < 3 s",
+                "cold start: first track() of a fresh process, 3×2, cache off, < 3 s",
                 f"median {_median(firsts):.2f} s, max {max(firsts):.2f} s over {len(firsts)} "
                 f"processes (import homotopy {_median([c['imp'] for c in res['cold_start']]):.2f}"
                 " s more)",
                 _median(firsts) < 3.0,
             )
         )
+    if "cold" in sections and res.get("cold_medians"):
+        med = res["cold_medians"]
+        ref = med.get("3x2")
+        if ref:
+            for cond, word in (("off", "cache off"), ("empty", "empty cache")):
+                ratios = {k: m[cond]["first"] / ref[cond]["first"] for k, m in med.items()}
+                worst = max(ratios.values())
+                summary.append(
+                    (
+                        f"cold, {word}: every shape's first track() ≤ {COLD_RATIO:g}× the 3×2 one",
+                        ", ".join(f"{k} {v:.2f}×" for k, v in ratios.items() if k != "3x2")
+                        + f" (3×2: {_fmt_t(ref[cond]['first'])})",
+                        worst <= COLD_RATIO,
+                    )
+                )
+        sp = {k: m["warm"]["first"] / m["empty"]["first"] for k, m in med.items()}
+        summary.append(
+            (
+                "cold: warm cache much faster than empty (first call ≤ 0.5×, every shape)",
+                ", ".join(f"{k} {v:.2f}×" for k, v in sp.items()),
+                max(sp.values()) <= 0.5,
+            )
+        )
+        heavy = res["cold"]["heavy"]
+        summary.append(
+            (
+                f"import homotopy loads none of {', '.join(HEAVY_MODULES)}",
+                ", ".join(heavy) or "none loaded",
+                not heavy,
+            )
+        )
+    if res.get("large"):
+        for key, e in res["large"].items():
+            o = e["ours"]
+            summary.append(
+                (
+                    f"large {key.replace('x', '×')}: warm track() ≤ {FLOP_RATIO:g}× "
+                    "Jacobian-flop cost",
+                    f"{_fmt_t(o['time'])} vs {_fmt_n(o['jac'])} × {_fmt_t(e['t_gemm'])} "
+                    f"({e['t_gemm_threads']} BLAS thread(s)) = "
+                    f"{_fmt_t(o['flop_cost'])}: ratio {o['flop_ratio']:.2f}",
+                    o["flop_ratio"] <= FLOP_RATIO and o["ok"] and o["err"] <= TOL,
+                )
+            )
+        big = res["large"].get("20000x200")
+        lm = [
+            r
+            for r in (big or {}).get("peers", {}).values()
+            if r["name"] == "least_squares lm" and r.get("ok") and r.get("err", 1) <= TOL
+        ]
+        if big and lm:
+            best = min(lm, key=lambda r: r["time"])
+            t_o = big["ours"]["time"]
+            summary.append(
+                (
+                    "large 20000×200: ours faster than least_squares lm",
+                    f"ours {_fmt_t(t_o)} vs lm ({best['label']}) {_fmt_t(best['time'])}: "
+                    f"lm ÷ ours {best['time'] / t_o:.2f}",
+                    t_o < best["time"],
+                )
+            )
+        else:
+            summary.append(
+                (
+                    "large 20000×200: ours faster than least_squares lm",
+                    "not measured (lm failed or shape not run)",
+                    None,
+                )
+            )
     if ours_default is not None:
         acc = ours_default["n_accurate"] == ours_default["n"]
         summary.append(

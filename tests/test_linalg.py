@@ -80,3 +80,45 @@ def test_batched_factor_eliminates_without_lapack_and_matches_numpy(n):
     np.testing.assert_array_equal(sign, ref_sign)
     np.testing.assert_allclose(logdet, ref_logdet, rtol=1e-13, atol=1e-12)
     np.testing.assert_allclose(inv_norm, np.linalg.norm(np.linalg.inv(A), axis=(1, 2)), rtol=1e-11)
+
+
+def test_serial_lapack_limits_blas_threads_inside_and_restores_them():
+    import threading
+
+    import threadpoolctl
+
+    def counts():
+        return [
+            i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"
+        ]
+
+    before = counts()
+    assert _linalg.serial_lapack(_linalg.SMALL - 1).__class__.__name__ == "nullcontext"
+    ctx = _linalg.serial_lapack(_linalg.SMALL + 10)
+    with ctx:
+        assert all(n == 1 for n in counts())
+        with ctx:  # nested (and concurrent users): only the last to leave restores
+            pass
+        assert all(n == 1 for n in counts())
+        seen = []
+        t = threading.Thread(
+            target=lambda: (ctx.__enter__(), seen.append(counts()), ctx.__exit__())
+        )
+        t.start()
+        t.join()
+        assert all(n == 1 for n in seen[0]) and all(n == 1 for n in counts())
+    assert counts() == before
+
+
+def test_large_single_path_lu_is_fast_and_exact_under_serial_lapack():
+    # the bordered systems of a 20000 × 200 problem are of order 201: LAPACK's LU there, with
+    # BLAS single-threaded (multi-threaded OpenBLAS spins against XLA's threads)
+    rng = np.random.default_rng(3)
+    A = rng.normal(size=(201, 201))
+    b = rng.normal(size=201)
+    with _linalg.serial_lapack(200):
+        f = jax.jit(_linalg.factor)(A)
+        x = np.asarray(jax.jit(_linalg.solve)(f, b))
+    np.testing.assert_allclose(A @ x, b, rtol=0, atol=1e-11 * np.abs(b).max())
+    sign, logdet = np.linalg.slogdet(A)
+    assert float(f.sign) == sign and abs(float(f.logdet) - logdet) < 1e-11
