@@ -31,7 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._checks import check_part
-from ._linalg import Factored, solve
+from ._linalg import Factored, serial_lapack, solve
 from ._tangent import bordered, refined_tangent, tangent
 from .protocol import System, join_problem, prepare, split_problem, system as system_of
 
@@ -165,8 +165,9 @@ def correct_at(problem: Any, w: Any, lam: float, *, tol: float = 1e-12) -> np.nd
     """Solve H(w, λ) = 0 at fixed λ by Newton's method from `w`: the re-correction of a point
     of a path (`Path.at`) at any λ, for any problem."""
     dyn, static = split_problem(problem)
-    w = jnp.asarray(w, jnp.float64)
-    return np.asarray(_polish_jit(dyn, static, w, jnp.asarray(lam, jnp.float64), tol))
+    w = np.asarray(w, np.float64)
+    with serial_lapack(w.shape[-1]):
+        return np.asarray(_polish_jit(dyn, static, w, np.float64(lam), tol))
 
 
 def _hyperplanes(problem_dyn, static, u_pred: Array, rows: Array, tols: NewtonTolerances):

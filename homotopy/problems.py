@@ -129,6 +129,11 @@ def _gram_start(X: np.ndarray, D: np.ndarray) -> np.ndarray | None:
     return W
 
 
+#: entries of X̃ from which the Jacobian and H use the forms that suit large matrices (these
+#: are static shapes, so the choice is made once per compilation)
+LARGE_DESIGN = 2**14
+
+
 def _block_rows(a1: Array, design: Array) -> Array:
     """J = diag(σ_λ'(Z)) X̃ in each output block: J[(i, j), (b, k)] = a1_ij X̃_ib δ_jk."""
     eye = jnp.eye(a1.shape[-1], dtype=a1.dtype)
@@ -144,18 +149,25 @@ def _block_gram(design: Array, C: Array) -> Array:
     Jacobian's whole cost on a large problem.
     """
     s, m = design.shape[-1], C.shape[-1]
+    eye = jnp.eye(m, dtype=C.dtype)
+    if design.size < LARGE_DESIGN:
+        # small (and batched under vmap): XLA fuses this into element-wise code
+        return jnp.einsum("ia,ij,ib,jk->ajbk", design, C, design, eye).reshape(s * m, s * m)
     if m == 1:
         # contracted over the rows of both: XLA:CPU's fastest form of this product (1.4 ms
         # against 2.3 ms for (X̃∘C)ᵀX̃ at 10000 × 50; numpy's BLAS: 1.4 ms)
         return jnp.einsum("ia,ib->ab", design * C, design)
     blocks = jnp.einsum("ia,ij,ib->jab", design, C, design)
-    eye = jnp.eye(m, dtype=C.dtype)
     return jnp.einsum("jab,jk->ajbk", blocks, eye).reshape(s * m, s * m)
 
 
 def _transpose_product(design: Array, V: Array) -> Array:
-    """X̃ᵀV, as (VᵀX̃)ᵀ: XLA:CPU reads a row-major X̃ along its rows this way, where X̃ᵀV
-    makes a transposed copy of X̃ first (as costly as the product, at every H evaluation)."""
+    """X̃ᵀV; for a large X̃ as (VᵀX̃)ᵀ: XLA:CPU reads a row-major X̃ along its rows this way,
+    where X̃ᵀV makes a transposed copy of X̃ first (as costly as the product, at every H
+    evaluation). Small (and batched) problems keep X̃ᵀV, which vmaps into faster code
+    (3 × 2, B = 10⁴: 24,600 against 18,700 paths/s)."""
+    if design.size < LARGE_DESIGN:
+        return design.T @ V
     return (V.T @ design).T
 
 

@@ -728,7 +728,7 @@ def test_H_reads_X_without_a_transposed_copy():
     # XLA:CPU copies X into Xᵀ for X̃ᵀv (as costly as the product itself, at every H); the
     # (vᵀX̃)ᵀ form reads X along its rows
     rng = np.random.default_rng(10)
-    p = NaturalHomotopy(rng.normal(size=(500, 20)), rng.uniform(-0.5, 0.5, 500))
+    p = NaturalHomotopy(rng.normal(size=(1000, 20)), rng.uniform(-0.5, 0.5, 1000))
     hlo = jax.jit(lambda p, w: p.H(w, 0.5)).lower(p, jnp.zeros(20)).compile().as_text()
     # no op makes an (s, L) array: Xᵀ is never formed
-    assert "f64[20,500]" not in hlo and "f64[500,20]{0,1}" not in hlo
+    assert "f64[20,1000]" not in hlo and "f64[1000,20]{0,1}" not in hlo
