@@ -50,6 +50,7 @@ import numpy as np
 TOL = 1e-10  # endpoint accuracy every method must meet: ‖H(w, 1)‖₂ ≤ TOL
 TWIN_TOL = 1e-13  # numpy twin vs homotopy's H, H_w, H_λ (relative to max(1, max|ref|))
 MEM_LIMIT_BYTES = 2e9  # the 2 GB memory target (decimal: 2·10⁹ bytes)
+BLAS_SETTLE_S = 0.25  # pause before each block of timed large-problem runs (see run_large)
 COLD_SHAPES = [(3, 2), (100, 6), (100, 11), (100, 32), (1000, 20)]  # L×s, teacher problems
 COLD_RATIO = 2.0  # target: every shape's first track() ≤ ~2× the 3×2 one
 HEAVY_MODULES = ("sympy", "matplotlib", "scipy.optimize")  # should not load at import
@@ -1085,8 +1086,9 @@ def run_large(h, L: int, s: int, peers: list[tuple[str, str, dict]], n_ours: int
     """One L×s problem (`problem_large`): ours = the whole `h.track(problem)` (its X⁺d start
     included); t_gemm = numpy's `(X * c[:, None]).T @ X` (the L·s² multiply-adds of one
     Jacobian); then `peers` (name, label, config) from w0 = X⁺d. Each method: a first (cold)
-    call that is counted, one more warm-up for the JAX ones, then its timed runs interleaved
-    in rounds with the others (rotating order; t_gemm is sampled next to every run of ours)."""
+    call that is counted, one more warm-up for the JAX ones, then its timed runs in blocks
+    (pause, untimed run, runs back to back) in two rounds of rotated order; t_gemm is sampled
+    in a block next to each block of ours."""
     rng = np.random.default_rng(1000 + L + s)
     X, d = problem_large(rng, L, s)
     c = rng.normal(size=L)
@@ -1125,6 +1127,8 @@ def run_large(h, L: int, s: int, peers: list[tuple[str, str, dict]], n_ours: int
         h.track(problem)
 
     def gemm_sample(k=3):
+        time.sleep(BLAS_SETTLE_S)
+        (X * c[:, None]).T @ X
         for _ in range(k):
             t = time.perf_counter()
             (X * c[:, None]).T @ X
@@ -1183,17 +1187,25 @@ def run_large(h, L: int, s: int, peers: list[tuple[str, str, dict]], n_ours: int
 
     want = {"ours": n_ours, **{k: pres[k]["n_runs"] for k in runners if k != "ours"}}
     names = list(runners)
-    for i in range(max(want.values())):
-        order = names[i % len(names) :] + names[: i % len(names)]
+    # timed in blocks, like timeit: a pause (OpenBLAS threads spin ~0.1 s after a
+    # multi-threaded product and slow whatever runs next; XLA's pool as much as another
+    # peer's BLAS), one untimed run, then the method's runs back to back; two rounds in
+    # rotated order spread a changing load over all methods, and t_gemm is sampled in a
+    # block of its own next to each block of ours
+    for rnd in range(2):
+        order = names[rnd % len(names) :] + names[: rnd % len(names)]
         for k in order:
-            if i >= want[k]:
+            n = (want[k] + 1) // 2 if rnd == 0 else want[k] // 2
+            if n == 0:
                 continue
-            t = time.perf_counter()
+            time.sleep(BLAS_SETTLE_S)
             runners[k]()
-            el = time.perf_counter() - t
-            (ours if k == "ours" else pres[k])["times"].append(el)
+            for _ in range(n):
+                t = time.perf_counter()
+                runners[k]()
+                (ours if k == "ours" else pres[k])["times"].append(time.perf_counter() - t)
             if k == "ours":
-                gemm_sample()
+                gemm_sample(5)
     for r in [ours, *pres.values()]:
         ts = r.get("times", [])
         r["time"] = _median(ts)
@@ -1897,7 +1909,7 @@ def main(argv=None) -> int:
                 ],
                 prows,
                 "LARGE PROBLEMS: PEERS (same problem, same accuracy ‖H(w,1)‖ ≤ 1e-10, from "
-                "w0 = X⁺d; interleaved rounds)",
+                "w0 = X⁺d; blocks of back-to-back runs in 2 rotated rounds)",
             )
         )
         _say(
