@@ -422,34 +422,34 @@ def _jc_H(w, lam, X, d):
     return -X.T @ (((1.0 - lam) + lam * (1.0 - th * th)) * (d - ((1.0 - lam) * t + lam * th)))
 
 
+def _jc_scan(f, w0, st):
+    """JaxCont's pseudo-arclength engine on f(u, p) from (w0, p = 0) towards p = 1, with the
+    settings `st` (a jaxcont.ContinuationPar)."""
+    import jax.numpy as jnp
+    import jaxcont
+    from jaxcont.core.scan_continuation import pseudo_arclength_scan
+
+    def c(v):
+        return jnp.asarray(v, w0.dtype)
+
+    return pseudo_arclength_scan(
+        f, w0, c(0.0), c(1.0), c(st.ds), c(st.ds_min), c(st.ds_max), c(st.newton_tol),
+        st.max_steps, jnp.asarray(st.newton_max_iter), jaxcont.Dense(), jnp.asarray(st.adaptive),
+    )  # fmt: skip
+
+
 def _jaxcont_solver():
     """The jitted JaxCont run: continuation, interpolation at λ = 1, Newton polish (built once)."""
     if "solve" in _JC:
         return _JC["solve"]
     import jax
     import jax.numpy as jnp
-    import jaxcont
-    from jaxcont.core.scan_continuation import pseudo_arclength_scan
 
     def solve(X, d, w0, settings, tol, polish_max):
         dt = w0.dtype
-        c = lambda v: jnp.asarray(v, dt)
-        f = lambda u, p: _jc_H(u, p, X, d) / X.shape[0]
         st = settings
-        r = pseudo_arclength_scan(
-            f,
-            w0,
-            c(0.0),
-            c(1.0),
-            c(st.ds),
-            c(st.ds_min),
-            c(st.ds_max),
-            c(st.newton_tol),
-            st.max_steps,
-            jnp.asarray(st.newton_max_iter),
-            jaxcont.Dense(),
-            jnp.asarray(st.adaptive),
-        )
+        f = lambda u, p: _jc_H(u, p, X, d) / X.shape[0]
+        r = _jc_scan(f, w0, st)
         k = r.n_valid - 1  # the last accepted point (slot 0: the corrected start)
         km = jnp.maximum(k - 1, 0)
         pk, pm = r.params[k], r.params[km]
@@ -482,7 +482,10 @@ def _jaxcont_solver():
 
         wf, polish, err = jax.lax.while_loop(cond, body, (w1, 0, jnp.linalg.norm(H1(w1))))
         stats = jnp.stack(
-            [c(x) for x in (pk, reached, k, newton, r.iters[0], rejected, polish, err)]
+            [
+                jnp.asarray(x, dt)
+                for x in (pk, reached, k, newton, r.iters[0], rejected, polish, err)
+            ]
         )
         return wf, stats
 
@@ -536,7 +539,6 @@ def check_jaxcont_public(tw: TanhLS, w0) -> float:
     import jax
     import jax.numpy as jnp
     import jaxcont
-    from jaxcont.core.scan_continuation import pseudo_arclength_scan
 
     st = _jaxcont_settings(0.1, 1e-6, 0.2, 400, 1e-8, 10)
 
@@ -549,21 +551,7 @@ def check_jaxcont_public(tw: TanhLS, w0) -> float:
 
     def engine(X, d, w0):
         f = lambda u, p: _jc_H(u, p, X, d) / X.shape[0]
-        c = lambda v: jnp.asarray(v, w0.dtype)
-        r = pseudo_arclength_scan(
-            f,
-            w0,
-            c(0.0),
-            c(1.0),
-            c(st.ds),
-            c(st.ds_min),
-            c(st.ds_max),
-            c(st.newton_tol),
-            st.max_steps,
-            jnp.asarray(st.newton_max_iter),
-            jaxcont.Dense(),
-            jnp.asarray(st.adaptive),
-        )
+        r = _jc_scan(f, w0, st)
         return r.params, r.states, r.n_valid
 
     args = (jnp.asarray(tw.X), jnp.asarray(tw.d), jnp.asarray(w0, jnp.float64))
