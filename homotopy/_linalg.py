@@ -8,10 +8,11 @@ matrix-vector product. That is what the many 3 × 2 paths of `track_many` want (
 one call). The unrolled program grows with n², and so does its compile time (100 × 11 with
 the old bound of 12: 6.3 s against 2.1 s for 3 × 2), so the bound is small. Larger systems
 use LAPACK's LU, except in batched (`vmap`ped) code: there the same Gauss-Jordan runs as a
-`fori_loop` over the columns (program size O(1) in n). Batched LAPACK calls from inside
-XLA:CPU's compiled loops can deadlock with a multi-threaded OpenBLAS (jaxlib 0.10, 2 cores:
-`track_many` on 32 paths of a 100×12 problem never returned), and single-path ones are slow
-with it (`serial_lapack`).
+`fori_loop` over the columns (program size O(1) in n); up to `SMALL_BATCHED` batched code keeps
+the unrolled inverse, whose throughput over many lanes is worth its compile time. Batched
+LAPACK calls from inside XLA:CPU's compiled loops can deadlock with a multi-threaded OpenBLAS
+(jaxlib 0.10, 2 cores: `track_many` on 32 paths of a 100×12 problem never returned), and
+single-path ones are slow with it (`serial_lapack`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ Array = jax.Array
 #: Largest order n of A solved by the unrolled Gauss-Jordan inverse (above it: LAPACK LU, or the
 #: looped elimination under vmap). 4 covers s·m ≤ 3, the 3 × 2 problems with and without bias.
 SMALL = 4
+#: The same bound in batched (`vmap`ped) code, where the unrolled inverse is plain array
+#: arithmetic over the lanes and worth its compile time: `track_many` on 256 paths of 100 × 8
+#: runs at ~3,000 paths/s with it, ~2,550 with the looped elimination.
+SMALL_BATCHED = 12
 
 
 class Factored(NamedTuple):
@@ -101,7 +106,7 @@ def _gauss_jordan_loop(A: Array) -> Factored:
 def factor(A: Array, batched: bool = False) -> Factored:
     """Factor the square matrix A: the explicit inverse for n ≤ `SMALL` or in `batched` code
     (traced under `vmap`: no LAPACK call, see the module note), else LU."""
-    if A.shape[0] <= SMALL:
+    if A.shape[0] <= (SMALL_BATCHED if batched else SMALL):
         return _gauss_jordan(A)
     if batched:
         return _gauss_jordan_loop(A)

@@ -394,13 +394,15 @@ class NaturalHomotopy:
         (H_j = w_j), whose identity block enters the tracker's norms of H_w and H_w⁻¹ (its
         vanishing- and singular-Jacobian tests), so that would not be exact.
         """
+        cached = self.__dict__.get("_bucketed")
+        if cached is not None:  # track() asks for it at every call
+            return cached
         L, s = self.X.shape[-2], self.n_features
         Lb = bucket_rows(L)
         if self.objective != "least_squares" or Lb * s > BUCKET_MAX_ENTRIES:
             return self
         if self.X.ndim != 2:
             return self  # a stacked problem (under vmap) is padded by its builder, not here
-        # numpy leaves: the padded problem only ever goes into jit (no eager device copies)
         X = np.zeros((Lb, s))
         X[:L, : self.X.shape[-1]] = np.asarray(self.X)
         if self.bias:
@@ -408,7 +410,9 @@ class NaturalHomotopy:
         d = np.zeros((Lb,) + tuple(self.d.shape[1:]))
         d[:L] = np.asarray(self.d)
         obj = object.__new__(NaturalHomotopy)
-        obj._set(X, d, self.activation, self.objective, False)
+        obj._set(jax.device_put(X), jax.device_put(d), self.activation, self.objective, False)
+        # kept beside the (immutable) problem: not a leaf, so jit and vmap never see it
+        object.__setattr__(self, "_bucketed", obj)
         return obj
 
     def start(self) -> np.ndarray:
