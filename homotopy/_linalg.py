@@ -104,8 +104,9 @@ def _gauss_jordan_loop(A: Array) -> Factored:
 
 
 def factor(A: Array, batched: bool = False) -> Factored:
-    """Factor the square matrix A: the explicit inverse for n ≤ `SMALL` or in `batched` code
-    (traced under `vmap`: no LAPACK call, see the module note), else LU."""
+    """Factor the square matrix A: the explicit inverse for n ≤ `SMALL` (≤ `SMALL_BATCHED`
+    in `batched` code, traced under `vmap`, where larger ones take the looped elimination: no
+    LAPACK call, see the module note), else LU."""
     if A.shape[0] <= (SMALL_BATCHED if batched else SMALL):
         return _gauss_jordan(A)
     if batched:
@@ -149,15 +150,16 @@ class _SerialBlas:
 _SERIAL = _SerialBlas()
 
 
-def serial_lapack(n: int) -> contextlib.AbstractContextManager[None]:
-    """A context for compiled calls whose square systems have order up to `n + 1`: where
-    those go to LAPACK on a CPU (n + 1 > `SMALL`), BLAS runs single-threaded inside it.
+def serial_lapack(n: int | None) -> contextlib.AbstractContextManager[None]:
+    """A context for compiled calls whose square systems have order up to `n + 1` (`n`
+    ``None``: not known, so assume LAPACK): where those go to LAPACK on a CPU
+    (n + 1 > `SMALL`), BLAS runs single-threaded inside it.
 
     jaxlib's CPU LAPACK is scipy's OpenBLAS, whose threads spin against XLA's own thread
     pool: on 2 cores one LU of order 201 took 70 ms multi-threaded, 0.46 ms single-threaded
     (OpenBLAS threads getrf from m·n ≥ 10⁴). Costs ~25 µs per use; nothing when unused.
     """
-    if n + 1 <= SMALL or not _on_cpu():
+    if (n is not None and n + 1 <= SMALL) or not _on_cpu():
         return contextlib.nullcontext()
     return _SERIAL
 

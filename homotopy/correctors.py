@@ -33,7 +33,7 @@ import numpy as np
 from ._checks import check_part
 from ._linalg import Factored, serial_lapack, solve
 from ._tangent import bordered, refined_tangent, tangent
-from .protocol import System, join_problem, prepare, split_problem, system as system_of
+from .protocol import System, join_prepared, split_problem, system as system_of
 
 
 Array = jax.Array
@@ -155,7 +155,7 @@ COMPILER_OPTIONS = {"xla_llvm_disable_expensive_passes": True, "xla_cpu_use_fusi
 
 
 def _polish_one(problem_dyn, static, w, lam, tol):
-    return polish(system_of(prepare(join_problem(problem_dyn, static))), w, lam, tol, True)[0]
+    return polish(system_of(join_prepared(problem_dyn, static)), w, lam, tol, True)[0]
 
 
 _polish_jit = jax.jit(_polish_one, static_argnames=("static",), compiler_options=COMPILER_OPTIONS)
@@ -171,7 +171,7 @@ def correct_at(problem: Any, w: Any, lam: float, *, tol: float = 1e-12) -> np.nd
 
 
 def _hyperplanes(problem_dyn, static, u_pred: Array, rows: Array, tols: NewtonTolerances):
-    sys = system_of(prepare(join_problem(problem_dyn, static)), batched=True)
+    sys = system_of(join_prepared(problem_dyn, static), batched=True)
 
     def one(u_p, row):
         nw = newton_solve(sys, u_p, row, tols)

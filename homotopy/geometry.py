@@ -1078,10 +1078,10 @@ def in_uniqueness_tube(
         return np.asarray(_jacobian_jit(p.dynamic, p.static, jnp.asarray(w), lam))
 
     bounds = (lo, hi) if is_box else (-np.inf, np.inf)
+    from scipy import optimize  # on first use: importing it costs ~0.15 s
+
     best_w, best_d = starts[0], math.inf
     for w0 in starts:
-        from scipy import optimize
-
         sol = optimize.least_squares(
             fun, w0, jac=jac, bounds=bounds, method="trf", xtol=1e-15, ftol=1e-15, gtol=1e-15
         )

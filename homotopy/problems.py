@@ -104,7 +104,8 @@ BUCKET_MAX_ENTRIES = 2**18
 #: much slower in practice: 0.16 s against 0.02 s at 20000 × 200)
 GRAM_START_FLOPS = 10**7
 #: cond(X̃)² below which the Gram route is used: its eigenvalues are then far from the
-#: rank tolerance (errors ~ s·ε·μ_max ≪ μ_min), and two refinements restore full accuracy
+#: rank tolerance (errors ~ s·ε·μ_max ≪ μ_min), and up to three refinements restore full
+#: accuracy
 GRAM_START_COND2 = 1e10
 
 
@@ -256,8 +257,13 @@ class NaturalHomotopy:
 
     @classmethod
     def _tree_unflatten(cls, aux, leaves):
+        return cls._unchecked(leaves[0], leaves[1], *aux)
+
+    @classmethod
+    def _unchecked(cls, X, d, activation, objective, bias) -> NaturalHomotopy:
+        """A problem from its parts without validation (tracers, stacked or padded leaves)."""
         obj = object.__new__(cls)
-        obj._set(leaves[0], leaves[1], *aux)
+        obj._set(X, d, activation, objective, bias)
         return obj
 
     # -- sizes
@@ -379,9 +385,7 @@ class NaturalHomotopy:
         X̃ = [X | 1] at every evaluation of H."""
         if not self.bias:
             return self
-        obj = object.__new__(NaturalHomotopy)
-        obj._set(self.design, self.d, self.activation, self.objective, False)
-        return obj
+        return self._unchecked(self.design, self.d, self.activation, self.objective, False)
 
     def bucketed(self) -> NaturalHomotopy:
         """The same least-squares problem with L padded up to `bucket_rows` (L): zero rows of
@@ -409,8 +413,9 @@ class NaturalHomotopy:
             X[:L, -1] = 1.0
         d = np.zeros((Lb,) + tuple(self.d.shape[1:]))
         d[:L] = np.asarray(self.d)
-        obj = object.__new__(NaturalHomotopy)
-        obj._set(jax.device_put(X), jax.device_put(d), self.activation, self.objective, False)
+        obj = self._unchecked(
+            jax.device_put(X), jax.device_put(d), self.activation, self.objective, False
+        )
         # kept beside the (immutable) problem: not a leaf, so jit and vmap never see it
         object.__setattr__(self, "_bucketed", obj)
         return obj

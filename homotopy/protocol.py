@@ -12,8 +12,8 @@ problem. Any object that has the methods below is a problem; nothing needs subcl
 - ``n_unknowns``, optional: n, checked against the start.
 - ``prepared() -> problem``, optional: the same problem (the same H, bit for bit up to
   rounding, the same unknowns) in the form cheapest to evaluate many times, e.g. with
-  derived arrays formed once. The compiled entry points call it once per call, outside
-  their loops (`prepare`).
+  derived arrays formed once. The single-path compiled entry points (`track`, `Tracker`,
+  `Path.at`) call it once per call, outside their loops (`join_prepared`).
 - ``bucketed() -> problem``, optional: the same problem (the same unknowns and the same H up
   to rounding) with its arrays padded to a standard size, so that problems of nearby sizes
   share one compiled program (`bucket`; `track` and `Tracker` use it).
@@ -127,6 +127,11 @@ def prepare(problem: Any) -> Any:
     top of a compiled call, so derived arrays are not rebuilt inside its loops)."""
     hook = getattr(problem, "prepared", None)
     return hook() if callable(hook) else problem
+
+
+def join_prepared(dynamic: Any, static: Static | None) -> Any:
+    """`join_problem`, then `prepare`: the problem as a compiled entry point traces it."""
+    return prepare(join_problem(dynamic, static))
 
 
 def bucket(problem: Any) -> Any:

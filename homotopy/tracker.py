@@ -28,7 +28,7 @@ import numpy as np
 
 from . import termination
 from ._checks import check_positive
-from ._linalg import SMALL as _linalg_SMALL, inverse_norm, serial_lapack
+from ._linalg import inverse_norm, serial_lapack
 from ._parametrization import orient, velocity
 from ._tangent import tangent
 from .correctors import (
@@ -57,8 +57,7 @@ from .protocol import (
     System,
     bucket,
     check_problem,
-    join_problem,
-    prepare,
+    join_prepared,
     split_problem,
     start_of,
     system as system_of,
@@ -614,7 +613,7 @@ def _pack(alg: Algorithm, problem: Any, st: TrackerState):
 
 def _run_packed(problem_dyn, static, u0_lam1, alg: Algorithm):
     """init, step while running, finish: one path in one compiled loop, from (w0, λ0, λ1)."""
-    problem = prepare(join_problem(problem_dyn, static))
+    problem = join_prepared(problem_dyn, static)
     st0 = alg.init(problem, u0_lam1[:-1], u0_lam1[-1])
     st = jax.lax.while_loop(
         lambda s: s.status == RUNNING, functools.partial(alg.step, problem), st0
@@ -628,19 +627,19 @@ _run_packed_jit = jax.jit(
 
 
 def _init(problem_dyn, static, u0_lam1, alg: Algorithm) -> TrackerState:
-    return alg.init(prepare(join_problem(problem_dyn, static)), u0_lam1[:-1], u0_lam1[-1])
+    return alg.init(join_prepared(problem_dyn, static), u0_lam1[:-1], u0_lam1[-1])
 
 
 def _step(problem_dyn, static, st, alg: Algorithm) -> TrackerState:
-    return alg.step(prepare(join_problem(problem_dyn, static)), st)
+    return alg.step(join_prepared(problem_dyn, static), st)
 
 
 def _finish_packed(problem_dyn, static, st, alg: Algorithm):
-    return _pack(alg, prepare(join_problem(problem_dyn, static)), st)
+    return _pack(alg, join_prepared(problem_dyn, static), st)
 
 
 def _events(problem_dyn, static, EV, n_events, dirn, alg: Algorithm):
-    sys = alg.system(prepare(join_problem(problem_dyn, static)))
+    sys = alg.system(join_prepared(problem_dyn, static))
     opts = alg.options
     return locate(sys, alg.events, opts.natural, opts.newton, EV, n_events, dirn)
 
@@ -655,7 +654,7 @@ _init_jit, _step_jit, _finish_jit, _events_jit = (
 
 def _kernel_basis(problem_dyn, static, u):
     """Singular values and right singular vectors of H_u at u (for bifurcation events)."""
-    J = system_of(prepare(join_problem(problem_dyn, static))).J(u)
+    J = system_of(join_prepared(problem_dyn, static)).J(u)
     return jnp.linalg.svd(J, full_matrices=True)[1:]
 
 
@@ -763,7 +762,7 @@ class Tracker:
         # spinning after a multi-threaded product slow XLA's threads down (10000 × 50: 35 ms
         # a path against 21 ms)
         n = getattr(self.problem, "n_unknowns", None)
-        return serial_lapack(n if isinstance(n, int) else _linalg_SMALL + 1)
+        return serial_lapack(n if isinstance(n, int) else None)
 
     def _u0(self, start: Any) -> np.ndarray:
         w0 = start_of(self.problem, start)
