@@ -28,6 +28,10 @@ from ._cache import (  # noqa: E402
 )
 from .activations import Activation as Activation, get_activation as get_activation  # noqa: E402
 from .batch import PathBatch as PathBatch, track_many as track_many  # noqa: E402
+from .branching import (  # noqa: E402
+    bifurcation_directions as bifurcation_directions,
+    switch_branch as switch_branch,
+)
 from .correctors import (  # noqa: E402
     AbstractCorrector as AbstractCorrector,
     Chord as Chord,
@@ -35,6 +39,7 @@ from .correctors import (  # noqa: E402
     Simplified as Simplified,
     correct_at as correct_at,
 )
+from .degenerate import BranchStart as BranchStart  # noqa: E402
 from .divergence import (  # noqa: E402
     AbstractDivergence as AbstractDivergence,
     NetworkDivergence as NetworkDivergence,
@@ -46,6 +51,7 @@ from .events import (  # noqa: E402
     EventFunction as EventFunction,
     TurningPoint as TurningPoint,
 )
+from .mlp import MLPHomotopy as MLPHomotopy, StartSearch as StartSearch  # noqa: E402
 from .network import SingleLayerPerceptron as SingleLayerPerceptron  # noqa: E402
 from .path import Event as Event, Path as Path, Status as Status, load_path as load_path  # noqa: E402
 from .predictors import (  # noqa: E402

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from .mlp import MLPHomotopy
 from .problems import NaturalHomotopy
 
 
@@ -26,10 +28,17 @@ class Dataset:
     d: np.ndarray
     objective: str = "least_squares"
     bias: bool = False
+    hidden: int | None = None  # the hidden units it is meant for (None: a single layer)
 
-    def problem(self, activation: str = "tanh") -> NaturalHomotopy:
-        """The natural homotopy of this data set."""
-        return NaturalHomotopy(self.X, self.d, activation, self.objective, bias=self.bias)
+    def problem(self, activation: str = "tanh", hidden: int | None = None) -> Any:
+        """The natural homotopy of this data set: a `NaturalHomotopy`, or with `hidden`
+        units (default: the data set's own `hidden`, if any) an `MLPHomotopy`."""
+        h = self.hidden if hidden is None else hidden
+        if h is None:
+            return NaturalHomotopy(self.X, self.d, activation, self.objective, bias=self.bias)
+        if self.objective != "least_squares":
+            raise ValueError("hidden: a hidden-layer network needs the least-squares objective")
+        return MLPHomotopy(self.X, self.d, h, activation, bias=self.bias)
 
 
 def fold() -> Dataset:
@@ -164,6 +173,26 @@ def spirals(n: int = 50, noise: float = 0.0, seed: int = 0, turns: float = 1.75)
     )
 
 
+def hidden_pair() -> Dataset:
+    """10×2 least squares for a network with 2 tanh hidden units (no biases): at λ = 0 the
+    linear network's solutions form a 4-dimensional manifold, and exactly two branches (up
+    to the units' symmetries) leave it from the critical points of the reduced function
+    (`MLPHomotopy.starts`): one runs to infinite weights, the other folds twice near
+    λ ≈ 0.96 first. As a single-layer problem the same data trace smoothly to λ = 1."""
+    X = np.array(
+        [[-0.622, -0.01], [0.001, 0.057], [2.183, -0.284], [-0.292, -0.458], [1.036, -0.413],
+         [-0.088, 0.881], [0.761, -0.975], [1.815, 0.277], [0.951, 0.331], [1.716, -0.348]]
+    )  # fmt: skip
+    d = np.array([0.794, 0.036, -0.613, 0.302, -1.022, 0.827, -0.522, -0.867, -0.584, -0.878])
+    return Dataset(
+        "hidden_pair",
+        "10×2, for 2 hidden units: two branches leave the linear network, one diverges",
+        X,
+        d,
+        hidden=2,
+    )
+
+
 def load(name: str) -> Dataset:
     """A built-in data set by name.
 
@@ -183,5 +212,6 @@ DATASETS = {
     "xor": xor,
     "colah_1d": colah_1d,
     "spirals": spirals,
+    "hidden_pair": hidden_pair,
 }
 """Name → constructor (called with its defaults by `load`)."""

@@ -158,6 +158,11 @@ def start_of(problem: Any, start: Any = None) -> np.ndarray:
         if not hasattr(problem, "start"):
             raise ValueError("start: the problem has no start(); pass start=")
         start = problem.start()
+    if hasattr(start, "lifted_w"):  # a homotopy.degenerate.BranchStart
+        raise ValueError(
+            "start: a BranchStart (a degenerate start with its branch's tangent): use "
+            "homotopy.track, which starts the loop at its lifted point"
+        )
     w0 = np.asarray(start, dtype=np.float64)
     if w0.ndim != 1 or not np.all(np.isfinite(w0)):
         raise ValueError(f"start: expected a finite 1-D weight vector, got shape {w0.shape}")

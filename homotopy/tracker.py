@@ -40,6 +40,7 @@ from .correctors import (
     newton_solve,
     polish,
 )
+from .degenerate import BranchStart
 from .divergence import AbstractDivergence, divergence_from
 from .events import (
     AbstractEvent,
@@ -851,9 +852,7 @@ def track(
     **Raises:** `ValueError` naming the argument for an unknown option, a bad `start`,
     `lam_span`, part or option value.
     """
-    tracker = Tracker(
-        problem,
-        lam_span=lam_span,
+    parts = dict(
         predictor=predictor,
         corrector=corrector,
         controller=controller,
@@ -861,7 +860,69 @@ def track(
         divergence=divergence,
         **options,
     )
-    return tracker.run(start)
+    span = _check_span(lam_span)
+    check_problem(problem)
+    if start is None and hasattr(problem, "start"):
+        start = problem.start()  # once: the tracker below is given the result
+    if isinstance(start, BranchStart):
+        return _track_branch(problem, start, span, parts)
+    diagnose = getattr(problem, "start_diagnosis", None)
+    if callable(diagnose) and start is not None:
+        w0 = start_of(problem, start)
+        why = diagnose(w0, span[0])
+        if why:
+            return _invalid_start(problem, w0, span, why)
+    return Tracker(problem, lam_span=span, **parts).run(start)
+
+
+def _invalid_start(problem: Any, w0: np.ndarray, span, why: str) -> Path:
+    """The INVALID_START path of a start the problem refused (its `start_diagnosis`)."""
+    n = w0.shape[0]
+    return Path(
+        status=Status.INVALID_START,
+        message=f"The start at λ = {span[0]:g} is not valid: {why}.",
+        lam=np.array([span[0]]),
+        w=w0[None].copy(),
+        s=np.zeros(1),
+        tangents=np.full((1, n + 1), np.nan),
+        events=(),
+        w_end=None,
+        direction=None,
+        stats=dict(steps=0, rejected_steps=0, newton_iterations=0, jacobian_evaluations=0,
+                   jvp_evaluations=0),
+        lam_span=tuple(span),
+        problem=problem,
+    )  # fmt: skip
+
+
+def _track_branch(problem: Any, start: BranchStart, span, parts: dict) -> Path:
+    """Track from a degenerate start: the loop runs from the branch's lifted (regular) point;
+    the path returned begins at the degenerate point itself, with the branch's tangent."""
+    if span[0] != start.lam:
+        raise ValueError(
+            f"start: this BranchStart is at λ = {start.lam:g} but lam_span starts at {span[0]:g}"
+        )
+    if (span[1] - span[0]) * (start.lifted_lam - start.lam) <= 0:
+        raise ValueError("lam_span: the BranchStart's branch leaves towards the other side")
+    inner = Tracker(problem, lam_span=(start.lifted_lam, span[1]), **parts).run(start.lifted_w)
+    u0 = np.append(start.w, start.lam)
+    u1 = np.append(inner.w[0], inner.lam[0])
+    ds = float(np.linalg.norm(u1 - u0))
+    note = (
+        f"Started on a degenerate solution manifold (dimension {start.dimension}) at "
+        f"λ = {start.lam:g}, from a critical point of the reduced function (index "
+        f"{start.index}); the loop starts on that branch at λ = {start.lifted_lam:g}. "
+    )
+    return dataclasses.replace(
+        inner,
+        message=note + inner.message,
+        lam=np.concatenate([[start.lam], inner.lam]),
+        w=np.concatenate([start.w[None], inner.w]),
+        s=np.concatenate([[0.0], inner.s + ds]),
+        tangents=np.concatenate([start.tangent[None], inner.tangents]),
+        events=tuple(dataclasses.replace(e, s=e.s + ds) for e in inner.events),
+        lam_span=tuple(span),
+    )
 
 
 def _messages(status: Status, st: dict, lam_span, opts: TrackerOptions) -> str:

@@ -1,0 +1,333 @@
+r"""Branch switching at simple bifurcation points (Keller; Allgower & Georg, *Numerical
+Continuation Methods*, §8).
+
+At a simple bifurcation point u* = (w*, λ*) of H(u) = 0, H_u(u*) (n × (n + 1)) has rank n − 1:
+a two-dimensional kernel span{φ₁, φ₂} (`Event.kernel`) and a left null vector ψ (ψᵀH_u = 0).
+Every branch through u* has its tangent t = aφ₁ + bφ₂ in the kernel, and projecting the second
+order expansion of H onto ψ gives the algebraic bifurcation equation
+
+    Q(a, b) = ψᵀ D²H(u*)[aφ₁ + bφ₂, aφ₁ + bφ₂] = α₁₁a² + 2α₁₂ab + α₂₂b² = 0.
+
+It has two distinct real roots (directions) exactly when its 2 × 2 matrix A = (αᵢⱼ) is
+indefinite (α₁₂² − α₁₁α₂₂ > 0): those are the two branch tangents, one of them the traced
+path's own. `switch_branch` steps from u* along the other, ±δ·t₂, corrects the prediction onto
+H = 0 in the pseudo-arclength hyperplane t₂ᵀ(u − u_pred) = 0 (not at fixed λ: at a pitchfork
+the new branch is vertical in λ) and tracks each new half-branch with `homotopy.track`.
+
+The traced path's own tangent at u* is taken from its points beside the event
+(`path_tangent`): the one computed at u* itself (`Event.tangent`) is any vector of the
+two-dimensional kernel there. The computation is a one-off on the host (numpy, and JAX for
+the derivatives of H), not in a compiled loop.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ._checks import check_positive
+from .path import Event, Path
+from .protocol import check_problem, system
+from .tracker import track
+
+
+__all__ = ["bifurcation_directions", "path_tangent", "switch_branch"]
+
+#: the smaller |eigenvalue| of A relative to the larger below which the bifurcation equation
+#: counts as degenerate (a double root: not a simple bifurcation point). Event location errs
+#: by ~1e-8 in u, which perturbs A by that much relative to its size: far below this.
+_DEGENERATE_RATIO = 1e-6
+#: halvings of the predictor step before a half-branch is given up
+_MAX_HALVINGS = 20
+
+
+def _u_of(event: Event) -> np.ndarray:
+    return np.append(np.asarray(event.w, np.float64), float(event.lam))
+
+
+def _check_event(event: Any, n: int | None = None) -> Event:
+    """`event` itself when it is a bifurcation event with a usable kernel basis."""
+    if not isinstance(event, Event):
+        raise ValueError(f"event: expected an Event or an index, got {event!r}")
+    if event.kind != "bifurcation":
+        raise ValueError(
+            f"event: expected a bifurcation event (kind 'bifurcation'), got kind {event.kind!r}"
+        )
+    n1 = np.asarray(event.w).shape[0] + 1
+    if n is not None and n1 != n + 1:
+        raise ValueError(f"event: its w has {n1 - 1} entries, the problem has {n} unknowns")
+    if event.kernel is None:
+        raise ValueError("event: it carries no kernel basis (Event.kernel is None)")
+    K = np.asarray(event.kernel, np.float64)
+    if K.shape != (n1, 2) or not np.all(np.isfinite(K)):
+        raise ValueError(
+            f"event: expected a finite kernel basis of shape ({n1}, 2), got shape {K.shape}"
+        )
+    return event
+
+
+def _second_derivative(H, u: jax.Array, v: jax.Array, x: jax.Array) -> np.ndarray:
+    """D²H(u)[v, x], by forward-over-forward differentiation (no n × n Hessian is formed)."""
+    return np.asarray(jax.jvp(lambda y: jax.jvp(H, (y,), (v,))[1], (u,), (x,))[1])
+
+
+def _abe_matrix(problem: Any, event: Event) -> tuple[np.ndarray, np.ndarray]:
+    """(A, Φ): A = ψᵀD²H(u*)[φᵢ, φⱼ], the bifurcation equation's matrix in the basis Φ = [φ₁ φ₂]
+    (orthonormalised), with ψ the left singular vector of H_u(u*)'s smallest singular value."""
+    sys = system(problem)
+    u = jnp.asarray(_u_of(event))
+    # a QR re-orthonormalises a basis that was saved and loaded, at no cost to a good one
+    Phi = np.linalg.qr(np.asarray(event.kernel, np.float64))[0]
+    J = np.asarray(sys.J(u))
+    psi = np.linalg.svd(J)[0][:, -1]
+    p = [jnp.asarray(Phi[:, i]) for i in range(2)]
+    B = {(i, j): _second_derivative(sys.H, u, p[i], p[j]) for i, j in ((0, 0), (0, 1), (1, 1))}
+    a11, a12, a22 = (float(psi @ B[k]) for k in ((0, 0), (0, 1), (1, 1)))
+    return np.array([[a11, a12], [a12, a22]]), Phi
+
+
+def bifurcation_directions(problem: Any, event: Event, *, reference: Any = None) -> np.ndarray:
+    """The two unit branch tangents (2, n + 1) at a bifurcation event: the roots aφ₁ + bφ₂ of
+    Q(a, b) = ψᵀD²H(u*)[aφ₁ + bφ₂, aφ₁ + bφ₂] = 0.
+
+    Row 0 is the root closest to the path's own tangent, oriented along it; row 1 is the other
+    branch's, signed so that its largest entry in magnitude is positive (the other half-branch
+    is its negative). The path's tangent is `reference` (``(n + 1,)``), by default
+    `event.tangent`. That one is computed at the located point itself, where H_u has a
+    two-dimensional kernel, so it can be any direction in it: pass the path's tangent at its
+    points beside the event for a reliable order (`path_tangent`; `switch_branch` does).
+
+    **Raises:** `ValueError` naming `problem` when it has no H, and `event` when it is not a
+    bifurcation event with a kernel basis, or when the point is not a simple bifurcation point
+    (the bifurcation equation is definite: no real branch; or degenerate: a double or no
+    root), with the eigenvalues of its matrix.
+    """
+    problem = check_problem(problem)
+    event = _check_event(event)
+    A, Phi = _abe_matrix(problem, event)
+    mu, R = np.linalg.eigh(A)  # ascending: mu[0] ≤ mu[1]
+    big = float(np.max(np.abs(mu)))
+    if big == 0.0 or not np.all(np.isfinite(mu)):
+        raise ValueError(
+            f"event: not a simple bifurcation point at λ = {event.lam:.12g}: the bifurcation "
+            f"equation ψᵀD²H[t, t] = 0 vanishes identically (eigenvalues {mu[0]:.3g}, "
+            f"{mu[1]:.3g}; degenerate)"
+        )
+    # a (numerically) zero eigenvalue first: round-off decides its sign
+    if min(abs(mu[0]), abs(mu[1])) <= _DEGENERATE_RATIO * big:
+        raise ValueError(
+            f"event: not a simple bifurcation point at λ = {event.lam:.12g}: the bifurcation "
+            f"equation's quadratic form is degenerate (eigenvalues {mu[0]:.6g}, {mu[1]:.6g}, "
+            f"ratio {min(abs(mu[0]), abs(mu[1])) / big:.3g}): its roots coincide"
+        )
+    if mu[0] * mu[1] > 0:
+        raise ValueError(
+            f"event: not a simple bifurcation point at λ = {event.lam:.12g}: the bifurcation "
+            f"equation's quadratic form is definite (eigenvalues {mu[0]:.6g}, {mu[1]:.6g}; "
+            f"discriminant {-mu[0] * mu[1]:.6g} < 0), so no real branch passes through it"
+        )
+    # in A's eigenbasis Q = μ₀x² + μ₁y² with μ₀ < 0 < μ₁: the roots are y/x = ±√(−μ₀/μ₁)
+    roots = [R @ np.array([math.sqrt(mu[1]), s * math.sqrt(-mu[0])]) for s in (1.0, -1.0)]
+    dirs = np.array([Phi @ (c / np.linalg.norm(c)) for c in roots])
+    dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
+    tau = np.asarray(event.tangent if reference is None else reference, np.float64)
+    if tau.shape != dirs[0].shape or not np.all(np.isfinite(tau)) or not np.any(tau):
+        raise ValueError(
+            f"reference: expected a finite nonzero vector of shape {dirs[0].shape}, got "
+            f"shape {tau.shape}"
+        )
+    if abs(dirs[1] @ tau) > abs(dirs[0] @ tau):
+        dirs = dirs[::-1].copy()
+    if dirs[0] @ tau < 0:
+        dirs[0] = -dirs[0]
+    if dirs[1][np.argmax(np.abs(dirs[1]))] < 0:
+        dirs[1] = -dirs[1]
+    return dirs
+
+
+def path_tangent(path: Path, event: Event) -> np.ndarray:
+    """The path's unit tangent through a bifurcation event: t(s⁻) + t(s⁺), the stored tangents
+    of the points just before and after it (both oriented along the path).
+
+    Off the point these are well defined and differ from the branch's tangent at u* by
+    O(step · curvature), unlike `event.tangent` (see `bifurcation_directions`).
+    """
+    s = np.asarray(path.s)
+    before = np.flatnonzero(s <= event.s)
+    after = np.flatnonzero(s > event.s)
+    rows = [path.tangents[i[k]] for i, k in ((before, -1), (after, 0)) if i.size]
+    if not rows:
+        return np.asarray(event.tangent, np.float64)
+    t = np.sum(rows, axis=0)
+    return t / np.linalg.norm(t)
+
+
+def _correct(sys, u_pred: np.ndarray, row: np.ndarray, tol: float) -> np.ndarray | None:
+    """Newton on {H(u) = 0, rowᵀ(u − u_pred) = 0} from u_pred; the point, or None when it
+    does not reach ‖H‖ ≤ tol."""
+    u = u_pred.copy()
+    for _ in range(30):
+        Hu = np.asarray(sys.H(jnp.asarray(u)))
+        M = np.vstack([np.asarray(sys.J(jnp.asarray(u))), row])
+        F = np.append(Hu, row @ (u - u_pred))
+        try:
+            du = np.linalg.solve(M, -F)
+        except np.linalg.LinAlgError:
+            return None
+        if not np.all(np.isfinite(du)):
+            return None
+        u = u + du
+        if np.linalg.norm(du) <= 1e-15 * (1.0 + np.linalg.norm(u)):
+            break
+    res = float(np.linalg.norm(np.asarray(sys.H(jnp.asarray(u)))))
+    return u if res <= tol and np.all(np.isfinite(u)) else None
+
+
+def _first_point(
+    sys, u_star: np.ndarray, tau: np.ndarray, t2: np.ndarray, delta: float, tol: float
+) -> np.ndarray | None:
+    """The new branch's point u₁ in the hyperplane t₂ᵀ(u − u* − δt₂) = 0, halving δ until the
+    correction converges *off* the traced branch; None when no δ works."""
+    # the new branch leaves the old one's tangent line at the rate sin∠(t₂, τ)
+    sin = float(np.linalg.norm(t2 - (t2 @ tau) * tau))
+    for _ in range(_MAX_HALVINGS):
+        u_pred = u_star + delta * t2
+        u1 = _correct(sys, u_pred, t2, tol)
+        if u1 is not None:
+            d = u1 - u_star
+            off_old = float(np.linalg.norm(d - (d @ tau) * tau))
+            # near its prediction (it did not slide along the hyperplane onto the old branch)
+            # and away from the old branch's tangent line by about δ·sin∠(t₂, τ)
+            if np.linalg.norm(u1 - u_pred) <= 0.5 * sin * delta and off_old >= 0.5 * sin * delta:
+                return u1
+        delta *= 0.5
+    return None
+
+
+def _tangent_away(sys, u1: np.ndarray, u_star: np.ndarray) -> np.ndarray:
+    """The unit kernel vector of H_u(u₁) pointing away from u*."""
+    t = np.linalg.svd(np.asarray(sys.J(jnp.asarray(u1))))[2][-1]
+    return t if t @ (u1 - u_star) >= 0 else -t
+
+
+def switch_branch(
+    path: Path,
+    event: Event | int = 0,
+    *,
+    problem: Any = None,
+    lam_span: tuple[float, float] | None = None,
+    step: float | None = None,
+    **track_options: Any,
+) -> tuple[Path, ...]:
+    """The branches through a bifurcation point other than the path's, tracked from
+    u₁ = u* ± δt₂ corrected onto H = 0 (t₂ from `bifurcation_directions`).
+
+    **Arguments:**
+
+    - `path`: a `Path` from `homotopy.track` with a bifurcation event.
+    - `event`: one of ``path.bifurcations`` (an `Event` of kind ``"bifurcation"``), or an index
+      into it (default the first).
+    - `problem`: the problem (default ``path.problem``).
+    - `lam_span`: where the new branches may go (default ``path.lam_span``): each half-branch
+      is tracked from its first point λ₁ to the end of the span it heads to.
+    - `step`: the predictor step δ along ±t₂ (default 10⁻²·(1 + ‖u*‖)); halved while the
+      correction fails or lands back on the traced branch.
+    - `**track_options`: passed to `homotopy.track` (e.g. ``divergence=None``, ``tol``).
+
+    **Returns:** a tuple of `Path`s, normally two, for +t₂ and −t₂ (a half-branch whose first
+    point cannot be found is left out). Each starts at its first point u₁ (not at u*); its
+    message says it came from branch switching. At a transcritical point one half-branch runs
+    back towards the span's start: it is returned too.
+
+    **Raises:** `ValueError` naming `path`, `event`, `problem`, `lam_span` or `step` when it is
+    unusable, when the point is not a simple bifurcation point (see
+    `bifurcation_directions`), or when neither half-branch can be started.
+    """
+    if not isinstance(path, Path):
+        raise ValueError(f"path: expected a homotopy.Path, got {type(path).__name__}")
+    problem = path.problem if problem is None else problem
+    if problem is None:
+        raise ValueError("problem: the path has no problem attached; pass problem=")
+    problem = check_problem(problem)
+    if isinstance(event, int | np.integer) and not isinstance(event, bool):
+        bifs = path.bifurcations
+        if not -len(bifs) <= int(event) < len(bifs):
+            raise ValueError(
+                f"event: index {int(event)} out of range: the path has {len(bifs)} "
+                "bifurcation event(s)"
+            )
+        event = bifs[int(event)]
+    event = _check_event(event, path.w.shape[1] if path.w.ndim == 2 else None)
+    span = path.lam_span if lam_span is None else lam_span
+    try:
+        lo, hi = (float(x) for x in span)
+    except (TypeError, ValueError):
+        raise ValueError(f"lam_span: expected two numbers (lam0, lam1), got {span!r}") from None
+    if not (math.isfinite(lo) and math.isfinite(hi)) or lo == hi:
+        raise ValueError(f"lam_span: expected two distinct finite numbers, got {span!r}")
+    if "start" in track_options:
+        raise ValueError("start: not allowed here; each new branch starts at its first point u₁")
+    tol = track_options.get("tol", 1e-10)
+    check_positive("tol", tol)
+
+    u_star = _u_of(event)
+    if step is None:
+        step = 1e-2 * (1.0 + float(np.linalg.norm(u_star)))
+    elif isinstance(step, bool) or not isinstance(step, int | float | np.floating):
+        raise ValueError(f"step: expected a positive finite number, got {step!r}")
+    if not math.isfinite(step) or step <= 0:
+        raise ValueError(f"step: expected a positive finite number, got {step!r}")
+
+    tau, t2 = bifurcation_directions(problem, event, reference=path_tangent(path, event))
+    sys = system(problem)
+
+    out = []
+    for sign in (1.0, -1.0):
+        u1 = _first_point(sys, u_star, tau, sign * t2, float(step), float(tol))
+        if u1 is None:
+            continue
+        t1 = _tangent_away(sys, u1, u_star)
+        lam1 = float(u1[-1])
+        # the end of the span the branch heads to (by the sign of dλ/ds away from u*); where
+        # the branch is vertical in λ at u₁, the original path's end first
+        if abs(t1[-1]) <= 1e-12:
+            ends = [hi, lo]
+        else:
+            ends = [max(lo, hi), min(lo, hi)] if t1[-1] > 0 else [min(lo, hi), max(lo, hi)]
+        ends = [e for e in ends if e != lam1]
+        first, away = None, False
+        for lam_end in ends:
+            p = track(problem, start=u1[:-1], lam_span=(lam1, lam_end), **track_options)
+            first = p if first is None else first
+            # `track` orients its first tangent by sign(λ_end − λ₁): its first step must lead
+            # away from u* (a distance test is not enough: a first step longer than δ back
+            # towards u* jumps over it onto the other half-branch)
+            if len(p.lam) >= 2:
+                u_next = np.append(p.w[1], p.lam[1])
+                if (u_next - u1) @ (u1 - u_star) > 0:
+                    first, away = p, True
+                    break
+        if first is None:
+            continue
+        label = "+" if sign > 0 else "−"
+        note = "" if away else " (warning: its first step does not lead away from u*)"
+        first = dataclasses.replace(
+            first,
+            message=(
+                f"branch switched at the bifurcation at λ = {event.lam:.12g} (direction "
+                f"{label}t₂, first point at λ = {lam1:.12g}){note}: {first.message}"
+            ),
+        )
+        out.append(first)
+    if not out:
+        raise ValueError(
+            f"event: no point of the new branch found near λ = {event.lam:.12g} (the "
+            f"correction failed or fell back onto the traced branch for every step from "
+            f"{step:.3g} down to {step * 0.5 ** (_MAX_HALVINGS - 1):.3g})"
+        )
+    return tuple(out)
