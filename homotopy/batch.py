@@ -7,6 +7,7 @@ Every path runs the same compiled loop as `track`, so `PathBatch[i]` equals
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ import numpy as np
 from jax.sharding import Mesh, PartitionSpec as P
 
 from .activations import get_activation
+from .degenerate import BranchStart
 from .path import Path, Status
 from .problems import OBJECTIVES, NaturalHomotopy, _check_matrix, linear_start
 from .protocol import Static, join_problem, split_problem, start_of
@@ -29,6 +31,7 @@ from .tracker import (
     _check_span,
     algorithm,
     to_path,
+    with_branch_start,
 )
 
 
@@ -67,6 +70,7 @@ class PathBatch:
     _static: Static | None  # a non-PyTree problem shared by every path
     _axes: tuple[bool, ...]
     _alg: Algorithm
+    _branch_starts: tuple | None = None  # BranchStarts: each path begins at its degenerate point
 
     def __len__(self) -> int:
         return int(self.codes.shape[0])
@@ -97,7 +101,11 @@ class PathBatch:
         """The i-th `Path`, exactly as `track` would return it."""
         i = range(len(self))[i]
         one = jax.tree_util.tree_map(lambda a: np.asarray(a[i]), self._result)
-        return to_path(one, self.problem(i), self.lam_span, self._alg)
+        if self._branch_starts is None:
+            return to_path(one, self.problem(i), self.lam_span, self._alg)
+        b = self._branch_starts[i]
+        inner = to_path(one, self.problem(i), (b.lifted_lam, self.lam_span[1]), self._alg, b.lam)
+        return with_branch_start(inner, b, self.lam_span)
 
     __getitem__ = path
 
@@ -131,7 +139,8 @@ def _refill(problems, static, axes, u0s, lam_end, alg: Algorithm, lanes: int):
         return _select(problems, axes, i)
 
     def init(prob, u0):
-        return alg.init(join_problem(prob, static), u0, lam_end)
+        # lam_end = (λ_end, λ_bound)
+        return alg.init(join_problem(prob, static), u0, lam_end[0], lam_end[1])
 
     def step(prob, st):
         return alg.step_lane(join_problem(prob, static), st)
@@ -364,7 +373,10 @@ def track_many(
         batched=True,
         **options,
     )
-    lam0, lam1 = _check_span(lam_span)
+    lam0, lam1 = span = _check_span(lam_span)
+    branch = None
+    if isinstance(start, list | tuple) and start and isinstance(start[0], BranchStart):
+        branch, start, lam0 = _branch_batch(start, span)
     if not isinstance(lanes, int | np.integer) or isinstance(lanes, bool) or lanes < 1:
         raise ValueError(f"lanes: expected a positive integer, got {lanes!r}")
     if X is not None:
@@ -427,11 +439,46 @@ def track_many(
     else:
         problems_run, u0_run = dyn, jnp.asarray(u0)
     fn = _compiled(alg, static, tuple(axes), devs, int(lanes))
-    res = fn(problems_run, u0_run, jnp.float64(lam1))
+    bound = lam0 if branch is None else branch[0].lam
+    res = fn(problems_run, u0_run, jnp.asarray([lam1, bound], jnp.float64))
     res = _fetch(res)
     if pad:
         res = jax.tree_util.tree_map(lambda a: a[:B], res)
-    return _batch_from(res, dyn, static, tuple(axes), alg, (lam0, lam1))
+    batch = _batch_from(res, dyn, static, tuple(axes), alg, (lam0, lam1))
+    return batch if branch is None else _with_branch_starts(batch, branch, span)
+
+
+def _branch_batch(starts: Sequence[Any], span) -> tuple[tuple, np.ndarray, float]:
+    """(the BranchStarts, their lifted weights ``(B, n)``, the common lifted λ₁)."""
+    if not all(isinstance(b, BranchStart) for b in starts):
+        raise ValueError("start: a sequence of BranchStarts must hold nothing else")
+    lam1s = {b.lifted_lam for b in starts}
+    if len(lam1s) != 1 or {b.lam for b in starts} != {span[0]}:
+        raise ValueError(
+            f"start: the BranchStarts must share λ₀ = lam_span[0] = {span[0]:g} and their lifted "
+            f"λ₁ (got {sorted(lam1s)}); lift them with one delta"
+        )
+    return tuple(starts), np.stack([b.lifted_w for b in starts]), lam1s.pop()
+
+
+def _with_branch_starts(batch: PathBatch, starts: tuple, span) -> PathBatch:
+    """The batch of degenerate starts: each path's degenerate point put first (as `track`)."""
+    B = len(starts)
+    W0 = np.stack([b.w for b in starts])
+    lam0 = np.array([b.lam for b in starts])
+    ds = np.linalg.norm(np.column_stack([batch.w[:, 0] - W0, batch.lam[:, 0] - lam0]), axis=1)
+    return dataclasses.replace(
+        batch,
+        n_points=batch.n_points + 1,
+        lam=np.concatenate([lam0[:, None], batch.lam], axis=1),
+        w=np.concatenate([W0[:, None], batch.w], axis=1),
+        s=np.concatenate([np.zeros((B, 1)), batch.s + ds[:, None]], axis=1),
+        tangents=np.concatenate(
+            [np.stack([b.tangent for b in starts])[:, None], batch.tangents], axis=1
+        ),
+        lam_span=tuple(span),
+        _branch_starts=starts,
+    )
 
 
 def _batch_starts(start: Any, B: int, problem: Any) -> np.ndarray:

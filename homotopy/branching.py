@@ -31,7 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._checks import check_positive
-from .path import Event, Path
+from .path import Event, Path, Status
 from .protocol import check_problem, system
 from .tracker import track
 
@@ -272,6 +272,8 @@ def switch_branch(
         raise ValueError(f"lam_span: expected two distinct finite numbers, got {span!r}")
     if "start" in track_options:
         raise ValueError("start: not allowed here; each new branch starts at its first point u₁")
+    if "lam_bound" in track_options:
+        raise ValueError("lam_bound: not allowed here; lam_span bounds the new branches")
     tol = track_options.get("tol", 1e-10)
     check_positive("tol", tol)
 
@@ -293,27 +295,29 @@ def switch_branch(
             continue
         t1 = _tangent_away(sys, u1, u_star)
         lam1 = float(u1[-1])
-        # the end of the span the branch heads to (by the sign of dλ/ds away from u*); where
-        # the branch is vertical in λ at u₁, the original path's end first
+        # first towards the end of the span the branch heads to (by the sign of dλ/ds away
+        # from u*; the original path's end where the branch is vertical in λ at u₁), its
+        # first tangent oriented away from u* (`direction`); a branch that folds back and
+        # leaves through the other end is tracked again to land there
         if abs(t1[-1]) <= 1e-12:
             ends = [hi, lo]
         else:
             ends = [max(lo, hi), min(lo, hi)] if t1[-1] > 0 else [min(lo, hi), max(lo, hi)]
-        ends = [e for e in ends if e != lam1]
-        first, away = None, False
-        for lam_end in ends:
-            p = track(problem, start=u1[:-1], lam_span=(lam1, lam_end), **track_options)
-            first = p if first is None else first
-            # `track` orients its first tangent by sign(λ_end − λ₁): its first step must lead
-            # away from u* (a distance test is not enough: a first step longer than δ back
-            # towards u* jumps over it onto the other half-branch)
-            if len(p.lam) >= 2:
-                u_next = np.append(p.w[1], p.lam[1])
-                if (u_next - u1) @ (u1 - u_star) > 0:
-                    first, away = p, True
-                    break
+        first = None
+        for lam_end, bound in (ends, ends[::-1]):
+            if lam_end == lam1:
+                continue
+            p = track(
+                problem, start=u1[:-1], lam_span=(lam1, lam_end), lam_bound=bound,
+                direction=t1, **track_options,
+            )  # fmt: skip
+            first = p
+            if p.status is not Status.LEFT_SPAN:
+                break
         if first is None:
             continue
+        u_next = np.append(first.w[1], first.lam[1]) if len(first.lam) > 1 else u1
+        away = bool((u_next - u1) @ (u1 - u_star) > 0)
         label = "+" if sign > 0 else "−"
         note = "" if away else " (warning: its first step does not lead away from u*)"
         first = dataclasses.replace(

@@ -252,13 +252,23 @@ def check_data(X: Any, d: Any, bias: bool) -> tuple[np.ndarray, np.ndarray]:
 
 
 def build_problem(args: argparse.Namespace):
-    """The `NaturalHomotopy` of ``args.data`` with the command-line options."""
+    """The `NaturalHomotopy` of ``args.data`` with the command-line options, or with
+    ``--hidden H`` the `MLPHomotopy` with H hidden units."""
     from .problems import NaturalHomotopy
 
     X, d, defaults = load_data(args.data)
     objective = args.objective or defaults.get("objective", "least_squares")
     bias = args.bias if args.bias is not None else defaults.get("bias", False)
     X, d = check_data(X, d, bias)
+    hidden = getattr(args, "hidden", None)
+    if hidden is not None:
+        from .mlp import MLPHomotopy
+
+        if hidden < 1:
+            raise ValueError(f"--hidden: expected a positive number of hidden units, got {hidden}")
+        if objective != "least_squares":
+            raise ValueError("--hidden: a hidden-layer network needs --objective least_squares")
+        return MLPHomotopy(X, d, hidden, args.activation, bias=bias)
     return NaturalHomotopy(X, d, args.activation, objective, bias=bias)
 
 
@@ -310,19 +320,34 @@ def _end_metrics(problem, path) -> dict[str, float | None]:
     return {"residual_norm_H": res, "error": err}
 
 
+def _problem_payload(problem) -> dict[str, Any]:
+    if hasattr(problem, "hidden"):  # an MLPHomotopy
+        return {
+            "L": problem.n_patterns,
+            "inputs": problem.n_inputs,
+            "hidden": problem.hidden,
+            "m": problem.n_outputs,
+            "activation": problem.activation.name,
+            "bias": problem.bias,
+            "output_bias": problem.output_bias,
+            "output": problem.output,
+        }
+    return {
+        "L": problem.n_patterns,
+        "s": problem.n_features,
+        "m": problem.n_outputs,
+        "activation": problem.activation.name,
+        "objective": problem.objective,
+        "bias": problem.bias,
+    }
+
+
 def path_payload(problem, path) -> dict[str, Any]:
     """The JSON document of ``trace --json``."""
     return {
         "status": path.status.value,
         "message": path.message,
-        "problem": {
-            "L": problem.n_patterns,
-            "s": problem.n_features,
-            "m": problem.n_outputs,
-            "activation": problem.activation.name,
-            "objective": problem.objective,
-            "bias": problem.bias,
-        },
+        "problem": _problem_payload(problem),
         "lam_span": list(path.lam_span),
         "lam": path.lam,
         "s": path.s,
@@ -446,6 +471,8 @@ def _trace(args: argparse.Namespace) -> int:
     problem = build_problem(args)
     opts = _track_options(args)
     out = _out_file(args.out) if args.out else None
+    if getattr(args, "hidden", None) is not None:
+        return _trace_hidden(args, problem, opts, out)
     with Progress(1 + bool(out), enabled=not args.quiet) as bar:
         bar.start("tracing (the first run compiles)")
         path = track(problem, **opts)
@@ -462,6 +489,68 @@ def _trace(args: argparse.Namespace) -> int:
         print(summary(f"[{args.data}]", problem, path))
         if out:
             print(f"path saved to {os.path.abspath(out)}")
+    return 0
+
+
+def _trace_hidden(args: argparse.Namespace, problem, opts: dict[str, Any], out) -> int:
+    """``trace --hidden H``: search the linear network's solution manifold for the points
+    branches leave from, then trace every branch found (`MLPHomotopy.start_search`)."""
+    from .tracker import track
+
+    if args.starts < 1:
+        raise ValueError(f"--starts: expected a positive number, got {args.starts}")
+    with Progress(1, enabled=not args.quiet) as bar:
+        bar.start(f"searching M₀ from {args.starts} random points")
+        search = problem.start_search(args.starts, seed=args.seed)
+        bar.advance()
+    found = search.starts[: args.branches] if args.branches else search.starts
+    paths = []
+    with Progress(len(found), enabled=not args.quiet) as bar:
+        for k, b in enumerate(found):
+            bar.start(f"tracing branch {k + 1} of {len(found)}")
+            paths.append(track(problem, start=b, **opts))
+            bar.advance()
+    files = []
+    if out:
+        stem = out[:-4] if out.endswith(".npz") else out
+        for k, path in enumerate(paths):
+            files.append(f"{stem}-branch{k}.npz")
+            path.save(files[-1])
+    head = (
+        f"{len(search.starts)} branch(es) leave the linear network's solution manifold M₀ "
+        f"(dimension {problem.start_dimension}): {search.tried} random points of M₀, "
+        f"{search.converged} converged to critical points of the reduced function "
+        f"({search.repeated} repeats, {len(search.refused)} degenerate), {search.diverged} ran "
+        f"to infinite weights, {search.stalled} stalled"
+    )
+    if args.json:
+        print(
+            _dumps(
+                {
+                    "search": head,
+                    "branches": [
+                        {
+                            "reduced_value": b.reduced_value,
+                            "index": b.index,
+                            "start": b.w,
+                            "tangent": b.tangent,
+                            **path_payload(problem, path),
+                        }
+                        for b, path in zip(found, paths, strict=True)
+                    ],
+                }
+            )
+        )
+        return 0
+    print(f"[{args.data}] {head}")
+    for k, (b, path) in enumerate(zip(found, paths, strict=True)):
+        print(
+            summary(
+                f"branch {k}: g = {b.reduced_value:.10g}, index {b.index} on M₀", problem, path
+            )
+        )
+    for f in files:
+        print(f"path saved to {os.path.abspath(f)}")
     return 0
 
 
@@ -640,7 +729,7 @@ def _problem_args(p: argparse.ArgumentParser, *, data_required: bool = True) -> 
             "data",
             metavar="DATA",
             help=".npz (arrays X, d), .csv (last column the target) or a built-in data set "
-            "name (fold, smooth, divergent, xor, colah_1d, spirals)",
+            "name (fold, smooth, divergent, xor, colah_1d, spirals, pitchfork, hidden_pair)",
         )
     p.add_argument("--activation", default="tanh", choices=ACTIVATIONS, help="default tanh")
     p.add_argument(
@@ -710,6 +799,17 @@ def build_parser() -> argparse.ArgumentParser:
     _track_args(trace)
     trace.add_argument("--out", metavar="FILE.npz", help="save the path (atomically) as .npz")
     trace.add_argument("--json", action="store_true", help="print the path as JSON on stdout")
+    trace.add_argument(
+        "--hidden", type=int, default=None, metavar="H",
+        help="a network with H hidden units: trace every branch leaving the linear network",
+    )  # fmt: skip
+    trace.add_argument(
+        "--starts", type=int, default=16, help="with --hidden: random points of M₀ (16)"
+    )
+    trace.add_argument("--seed", type=int, default=0, help="with --hidden: their seed (0)")
+    trace.add_argument(
+        "--branches", type=int, default=None, help="with --hidden: trace the first K branches"
+    )
     trace.set_defaults(func=_trace)
 
     curv = sub.add_parser(

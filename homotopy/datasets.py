@@ -193,6 +193,19 @@ def hidden_pair() -> Dataset:
     )
 
 
+def pitchfork() -> Dataset:
+    """4×2 least squares symmetric under swapping the two inputs (rows come in mirrored
+    pairs with equal targets): the path from X⁺d stays on the symmetric line w₁ = w₂ and
+    meets a symmetry-breaking pitchfork near λ ≈ 0.8824, where `homotopy.switch_branch`
+    starts the two mirror-image branches (both run to infinite weights before λ = 1)."""
+    return Dataset(
+        "pitchfork",
+        "4×2 least squares symmetric in the inputs: a pitchfork on the symmetric path",
+        np.array([[3.764, -1.586], [-0.688, 2.867], [-1.586, 3.764], [2.867, -0.688]]),
+        np.array([-0.454, 1.959, -0.454, 1.959]),
+    )
+
+
 def load(name: str) -> Dataset:
     """A built-in data set by name.
 
@@ -213,5 +226,6 @@ DATASETS = {
     "colah_1d": colah_1d,
     "spirals": spirals,
     "hidden_pair": hidden_pair,
+    "pitchfork": pitchfork,
 }
 """Name → constructor (called with its defaults by `load`)."""

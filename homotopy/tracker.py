@@ -160,8 +160,9 @@ class TrackerState(NamedTuple):
     `rejected`, `newton`, `jacobians`, `jvps`, `attempts`. Buffers: `n_points` and `P` (one
     row [u | t | s] per accepted point, NaN-padded; the last row is scratch), `n_events` and
     `EV` (the events' steps, see `homotopy.events`). Per-path constants, carried so that one
-    compiled step serves any path: `lam_start`, `lam_end`, `dirn` = sign(λ_end − λ_start),
-    `w0norm`, `w_max`, `hw0` = ‖H_w‖_F at the start (the scale of `singular_tol`).
+    compiled step serves any path: `lam_start`, `lam_bound` (LEFT_SPAN past it), `lam_end`,
+    `dirn` = sign(λ_end − λ_start), `w0norm`, `w_max`, `hw0` = ‖H_w‖_F at the start (the
+    scale of `singular_tol`).
     """
 
     u: Array
@@ -186,6 +187,7 @@ class TrackerState(NamedTuple):
     n_events: Array
     EV: Array
     lam_start: Array
+    lam_bound: Array
     lam_end: Array
     dirn: Array
     w0norm: Array
@@ -261,9 +263,18 @@ class Algorithm:
         """The problem's `System`, with the linear algebra for this algorithm."""
         return system_of(problem, batched=self.batched)
 
-    def init(self, problem: Any, u0: Array, lam_end: Array) -> TrackerState:
+    def init(
+        self,
+        problem: Any,
+        u0: Array,
+        lam_end: Array,
+        lam_bound: Array | None = None,
+        direction: Array | None = None,
+    ) -> TrackerState:
         """The state at the start: w₀ corrected at fixed λ₀, then the first tangent
-        (INVALID_START when that fails)."""
+        (INVALID_START when that fails). `lam_bound` (default λ₀): the path is LEFT_SPAN
+        when λ goes back past it. `direction` (default: towards λ_end; zeros mean the
+        default): the first tangent t has t·direction > 0."""
         opts = self.options
         sys = self.system(problem)
         dtype = u0.dtype
@@ -280,7 +291,10 @@ class Algorithm:
         start = newton_solve(sys, u0, e_lam, opts.newton)
         u_start = jnp.where(start.converged, start.u, u0)
         J0 = sys.J(u_start)
-        t0, sign0, logdet0 = tangent(sys, J0, dirn * e_lam)
+        t_ref = dirn * e_lam
+        if direction is not None:
+            t_ref = jnp.where(jnp.any(direction != 0), direction, t_ref)
+        t0, sign0, logdet0 = tangent(sys, J0, t_ref)
         valid = start.converged & jnp.all(jnp.isfinite(t0)) & (jnp.abs(t0[-1]) > 1e-14)
 
         N, E = opts.n_stored, opts.max_events
@@ -310,6 +324,7 @@ class Algorithm:
             n_events=jnp.int32(0),
             EV=EV,
             lam_start=lam_start,
+            lam_bound=lam_start if lam_bound is None else jnp.asarray(lam_bound, dtype),
             lam_end=lam_end,
             dirn=dirn,
             w0norm=w0norm,
@@ -378,7 +393,7 @@ class Algorithm:
             tangential=jnp.abs(t_c[-1]) < opts.landing_tol,
             outward=self.divergence.outward(u_c, t_c),
             diverged=self.divergence.at_point(u_c, t_c, c.J, st.w_max, st.hw0, opts.singular_tol),
-            left_span=dirn * (lam_c - lam_start) < 0,
+            left_span=dirn * (lam_c - st.lam_bound) < 0,
             steps=steps,
             max_steps=opts.max_steps,
         )
@@ -612,10 +627,18 @@ def _pack(alg: Algorithm, problem: Any, st: TrackerState):
     return floats, ints
 
 
+def _unpack_start(x: Array) -> tuple[Array, Array, Array, Array]:
+    """(u0, λ1, λ_bound, direction) from the packed start [w0, λ0, λ1, λ_bound, direction]
+    (u0 and direction of length n + 1)."""
+    n1 = (x.shape[0] - 2) // 2
+    return x[:n1], x[n1], x[n1 + 1], x[n1 + 2 :]
+
+
 def _run_packed(problem_dyn, static, u0_lam1, alg: Algorithm):
-    """init, step while running, finish: one path in one compiled loop, from (w0, λ0, λ1)."""
+    """init, step while running, finish: one path in one compiled loop, from
+    (w0, λ0, λ1, λ_bound, direction) (`_unpack_start`)."""
     problem = join_prepared(problem_dyn, static)
-    st0 = alg.init(problem, u0_lam1[:-1], u0_lam1[-1])
+    st0 = alg.init(problem, *_unpack_start(u0_lam1))
     st = jax.lax.while_loop(
         lambda s: s.status == RUNNING, functools.partial(alg.step, problem), st0
     )
@@ -628,7 +651,7 @@ _run_packed_jit = jax.jit(
 
 
 def _init(problem_dyn, static, u0_lam1, alg: Algorithm) -> TrackerState:
-    return alg.init(join_prepared(problem_dyn, static), u0_lam1[:-1], u0_lam1[-1])
+    return alg.init(join_prepared(problem_dyn, static), *_unpack_start(u0_lam1))
 
 
 def _step(problem_dyn, static, st, alg: Algorithm) -> TrackerState:
@@ -710,6 +733,28 @@ def _check_span(lam_span: Any) -> tuple[float, float]:
     return a, b
 
 
+def _check_direction(direction: Any) -> np.ndarray:
+    d = np.asarray(direction, dtype=np.float64)
+    if d.ndim != 1 or not np.all(np.isfinite(d)) or not np.any(d != 0):
+        raise ValueError("direction: expected a finite, nonzero vector (w, λ) of n + 1 entries")
+    return d
+
+
+def _check_bound(lam_bound: Any, span: tuple[float, float]) -> float | None:
+    if lam_bound is None:
+        return None
+    try:
+        b = float(lam_bound)
+    except (TypeError, ValueError):
+        raise ValueError(f"lam_bound: expected a number, got {lam_bound!r}") from None
+    if not math.isfinite(b) or (span[1] - span[0]) * (span[0] - b) < 0:
+        raise ValueError(
+            f"lam_bound: expected a finite λ on the start's side of lam_span {span} "
+            f"(at or behind lam_span[0]), got {lam_bound!r}"
+        )
+    return b
+
+
 class Tracker:
     r"""The path tracker for one problem, as a stepping interface.
 
@@ -736,6 +781,8 @@ class Tracker:
         controller: Any = "allgower_georg",
         events: Any = None,
         divergence: Any = "network",
+        lam_bound: float | None = None,
+        direction: Any = None,
         **options: Any,
     ) -> None:
         self.algorithm = algorithm(
@@ -747,6 +794,8 @@ class Tracker:
             **options,
         )
         self.lam_span = _check_span(lam_span)
+        self.lam_bound = _check_bound(lam_bound, self.lam_span)
+        self.direction = None if direction is None else _check_direction(direction)
         self.problem = check_problem(problem)
         # the compiled calls see the problem padded to its size bucket (same unknowns, same H)
         self._dyn, self._static = split_problem(bucket(problem))
@@ -767,10 +816,19 @@ class Tracker:
 
     def _u0(self, start: Any) -> np.ndarray:
         w0 = start_of(self.problem, start)
-        # one numpy array in, (w0, λ0, λ1): jit converts it without an eager JAX op
-        u0_lam1 = np.empty(w0.shape[0] + 2)
-        u0_lam1[:-2], u0_lam1[-2], u0_lam1[-1] = w0, *self.lam_span
-        return u0_lam1
+        # one numpy array in, (w0, λ0, λ1, λ_bound, direction): jit converts it without an
+        # eager JAX op
+        n = w0.shape[0]
+        x = np.zeros(2 * n + 4)
+        x[:n], x[n], x[n + 1] = w0, *self.lam_span
+        x[n + 2] = self.lam_span[0] if self.lam_bound is None else self.lam_bound
+        if self.direction is not None:
+            if self.direction.shape != (n + 1,):
+                raise ValueError(
+                    f"direction: expected {n + 1} entries (w, λ), got {self.direction.shape}"
+                )
+            x[n + 3 :] = self.direction
+        return x
 
     def init(self, start: Any = None) -> TrackerState:
         """The state at ``lam_span[0]``: `start` (default ``problem.start()``) corrected at
@@ -803,12 +861,12 @@ class Tracker:
         with self._serial():
             u0_lam1 = self._u0(start)
             floats, ints = _run_packed_jit(self._dyn, self._static, u0_lam1, self.algorithm)
-            return self._path(floats, ints, u0_lam1.shape[0] - 1)
+            return self._path(floats, ints, (u0_lam1.shape[0] - 2) // 2)
 
     def _path(self, floats, ints, n1: int) -> Path:
         floats, ints = np.asarray(floats), np.asarray(ints)
         res = _unpack(floats, ints, n1, self.algorithm, self._dyn, self._static)
-        return to_path(res, self.problem, self.lam_span, self.algorithm)
+        return to_path(res, self.problem, self.lam_span, self.algorithm, self.lam_bound)
 
 
 def track(
@@ -821,6 +879,8 @@ def track(
     controller: Any = "allgower_georg",
     events: Any = None,
     divergence: Any = "network",
+    lam_bound: float | None = None,
+    direction: Any = None,
     **options: Any,
 ) -> Path:
     r"""Follow the solution path of H(w, λ) = 0 from λ = lam_span[0] to lam_span[1].
@@ -845,6 +905,11 @@ def track(
       turning points' tolerance is ``turning_tol``).
     - `divergence`: ``"network"`` (default; ``w_max`` sets its bound), ``None`` (never
       DIVERGED, for problems that are not networks) or an `AbstractDivergence`.
+    - `lam_bound`: the path ends LEFT_SPAN when λ goes back past this value (default
+      ``lam_span[0]``); a start inside a wider interval, e.g. a branch switched to at a
+      bifurcation, may fold back below its own λ and stay a valid path.
+    - `direction`: a vector (w, λ) the first tangent is oriented along (t·direction > 0);
+      default: towards ``lam_span[1]``. With `lam_bound`, a path may start away from its end.
     - `**options`: `TrackerOptions` fields (method, tol, max_steps, …).
 
     **Returns:** a `Path`; its `status` says how it ended, never an exception from the loop.
@@ -858,6 +923,8 @@ def track(
         controller=controller,
         events=events,
         divergence=divergence,
+        lam_bound=lam_bound,
+        direction=direction,
         **options,
     )
     span = _check_span(lam_span)
@@ -904,7 +971,16 @@ def _track_branch(problem: Any, start: BranchStart, span, parts: dict) -> Path:
         )
     if (span[1] - span[0]) * (start.lifted_lam - start.lam) <= 0:
         raise ValueError("lam_span: the BranchStart's branch leaves towards the other side")
+    parts = dict(parts)
+    if parts.get("lam_bound") is None:
+        parts["lam_bound"] = start.lam
     inner = Tracker(problem, lam_span=(start.lifted_lam, span[1]), **parts).run(start.lifted_w)
+    return with_branch_start(inner, start, span)
+
+
+def with_branch_start(inner: Path, start: BranchStart, span) -> Path:
+    """The path of a degenerate start: `inner` (the loop's, from the lifted point) with the
+    degenerate point itself and the branch's tangent put first, arc length shifted."""
     u0 = np.append(start.w, start.lam)
     u1 = np.append(inner.w[0], inner.lam[0])
     ds = float(np.linalg.norm(u1 - u0))
@@ -950,7 +1026,9 @@ def _messages(status: Status, st: dict, lam_span, opts: TrackerOptions) -> str:
             f"at λ = {lam:.12g}: raise max_steps"
         )
     if status is Status.LEFT_SPAN:
-        return f"the path turned back and left the span through λ = {lam_span[0]:g}"
+        bound = st.get("lam_bound")
+        bound = lam_span[0] if bound is None else bound
+        return f"the path turned back and left the span through λ = {bound:g}"
     return (
         f"the start w is not a regular solution at λ = {lam_span[0]:g} (Newton did not "
         "converge or H_w is singular there): pass a solution as start="
@@ -965,7 +1043,21 @@ def _kernel(problem: Any, u: np.ndarray) -> np.ndarray:
     return np.asarray(Vt)[-2:].T.copy()
 
 
-def to_path(res: Result, problem: Any, lam_span, alg: Algorithm) -> Path:
+def _tangent_through(S: np.ndarray, T: np.ndarray, s: float, K: np.ndarray, t: np.ndarray):
+    """The path's own tangent at a bifurcation point (arc length s): the tangent computed
+    there is any vector of H_u's two-dimensional kernel K, so take the mean of the stored
+    tangents on either side, projected onto K."""
+    i = int(np.searchsorted(S, s))
+    if not 0 < i < len(S):
+        return t
+    v = K @ (K.T @ (T[i - 1] + T[i]))
+    nrm = np.linalg.norm(v)
+    return v / nrm if nrm > 0 else t
+
+
+def to_path(
+    res: Result, problem: Any, lam_span, alg: Algorithm, lam_bound: float | None = None
+) -> Path:
     """The `Path` of one compiled result (numpy arrays)."""
     k = min(int(res.n_points), res.U.shape[0])
     U, T, S = np.asarray(res.U[:k]), np.asarray(res.T[:k]), np.asarray(res.S[:k])
@@ -986,13 +1078,19 @@ def to_path(res: Result, problem: Any, lam_span, alg: Algorithm) -> Path:
     for i in range(ne):
         kind = names[int(res.EK[i])]
         u_ev = np.array(res.EU[i])
-        kernel = _kernel(problem, u_ev) if kind == Bifurcation.name else None
-        events.append(
-            Event(kind, float(u_ev[-1]), u_ev[:-1], float(res.ES[i]), np.array(res.ET[i]), kernel)
-        )
+        t_ev = np.array(res.ET[i])
+        kernel = None
+        if kind == Bifurcation.name:
+            kernel = _kernel(problem, u_ev)
+            t_ev = _tangent_through(S, T, float(res.ES[i]), kernel, t_ev)
+        events.append(Event(kind, float(u_ev[-1]), u_ev[:-1], float(res.ES[i]), t_ev, kernel))
     events.sort(key=lambda e: e.s)
     info = dict(
-        stats, lam_last=float(U[-1, -1]), w_norm=float(np.linalg.norm(w_last)), direction=direction
+        stats,
+        lam_last=float(U[-1, -1]),
+        w_norm=float(np.linalg.norm(w_last)),
+        direction=direction,
+        lam_bound=lam_bound,
     )
     return Path(
         status=status,

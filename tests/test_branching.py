@@ -143,26 +143,65 @@ def test_transcritical_branches(transcritical):
     assert abs(by_end[0.0] + 0.5) <= 1e-10
 
 
-def test_wrong_lambda_direction_is_retried(transcritical, monkeypatch):
-    # with the branch's tangent at u₁ reversed, the first try tracks back towards u*; the
-    # second point of that path is closer to u* than u₁, so the other end of the span is taken
+def _folding(w, lam, args):
+    # branches w = 0 and λ = ½ − w² + w⁴: from the bifurcation point the new branch runs down
+    # in λ, folds at λ = ¼ (w² = ½) and rises to λ = 1 at w² = (1 + √3)/2
+    return w * (lam - 0.5 + w**2 - w**4)
+
+
+def test_branch_that_folds_back_lands_at_the_other_end(monkeypatch):
     import homotopy.branching as br
 
-    real = br._tangent_away
-    monkeypatch.setattr(br, "_tangent_away", lambda *a: -real(*a))
+    prob = h.FunctionHomotopy(_folding, start=[0.0])
+    path = h.track(prob, divergence=None)
     spans = []
     real_track = br.track
     monkeypatch.setattr(
         br, "track", lambda *a, **k: spans.append(k["lam_span"][1]) or real_track(*a, **k)
     )
-    branches = switch_branch(transcritical, divergence=None)
-    assert spans == [0.0, 1.0, 1.0, 0.0]  # each half-branch: the wrong end first, then the right
-    assert sorted(float(p.lam[-1]) for p in branches) == [0.0, 1.0]
+    branches = switch_branch(path, divergence=None)
+    # each half-branch heads down first, leaves through λ = 1 after its fold, and is tracked
+    # again towards λ = 1 (the bound then λ = 0)
+    assert spans == [0.0, 1.0, 0.0, 1.0]
+    ends = sorted(float(p.w_end[0]) for p in branches)
+    w1 = math.sqrt((1 + math.sqrt(3)) / 2)
+    np.testing.assert_allclose(ends, [-w1, w1], rtol=0, atol=1e-10)
     for p in branches:
         assert p.status is h.Status.SUCCESS
-        np.testing.assert_allclose(p.w[:, 0], p.lam - 0.5, rtol=0, atol=1e-8)
+        np.testing.assert_allclose(p.lam, 0.5 - p.w[:, 0] ** 2 + p.w[:, 0] ** 4, atol=1e-8)
+        (tp,) = p.turning_points
+        assert abs(tp.lam - 0.25) < 1e-9 and abs(tp.w[0] ** 2 - 0.5) < 1e-6
         d = np.linalg.norm(np.column_stack([p.w[:, 0], p.lam - 0.5]), axis=1)
-        assert np.all(np.diff(d) > 0)  # every step leads away from the bifurcation point
+        assert d[1] > d[0]  # the first step leads away from the bifurcation point
+
+
+def test_single_layer_symmetry_breaking_pitchfork():
+    """Data symmetric under swapping the two inputs: the symmetric path w₁ = w₂ meets a
+    pitchfork where the antisymmetric Hessian eigenvalue vanishes; the two new branches are
+    each other's mirror images (w₁ ↔ w₂) and solve H."""
+    X = np.array([[3.764, -1.586], [-0.688, 2.867], [-1.586, 3.764], [2.867, -0.688]])
+    d = np.array([-0.454, 1.959, -0.454, 1.959])
+    prob = h.NaturalHomotopy(X, d)
+    path = h.track(prob)
+    assert path.success
+    np.testing.assert_allclose(path.w[:, 0], path.w[:, 1], atol=1e-9)
+    (ev,) = path.bifurcations
+    # the antisymmetric eigenvalue of H_w is zero there: e = (1, −1)/√2
+    e = np.array([1.0, -1.0]) / math.sqrt(2)
+    Hw = np.asarray(prob.H_w(ev.w, ev.lam))
+    assert abs(e @ Hw @ e) < 1e-6 * np.linalg.norm(Hw)  # located to ~1e-7 (ill-posed there)
+    tau, t2 = bifurcation_directions(prob, ev)
+    assert _parallel(t2, [1.0, -1.0, 0.0]) > 1 - 1e-8
+    a, b = switch_branch(path, ev)
+    for p in (a, b):
+        for w, lam in zip(p.w, p.lam, strict=True):
+            assert np.linalg.norm(prob.H(w, lam)) < 1e-9
+        assert abs(p.w[-1, 0] - p.w[-1, 1]) > 1e-3  # off the symmetric branch
+    assert a.status is b.status is h.Status.DIVERGED  # the broken-symmetry weights run off
+    for lam in (0.9, 0.95):
+        wa, wb = a.at(lam), b.at(lam)
+        assert len(wa) == len(wb) >= 1
+        np.testing.assert_allclose(wa[:, ::-1], wb, rtol=1e-9)
 
 
 def test_loaded_path_with_problem(pitchfork, tmp_path):
@@ -316,3 +355,12 @@ def test_not_a_simple_bifurcation_point():
     cubic = h.FunctionHomotopy(lambda w, lam, a: w**3 - (lam - 0.5) ** 3)
     with pytest.raises(ValueError, match=r"^event: not a simple.*vanishes.*degenerate"):
         bifurcation_directions(cubic, ev)
+
+
+def test_event_tangent_is_the_paths_own(rotated):
+    """At a bifurcation the event's tangent is the traced branch's (not any kernel vector)."""
+    path = rotated
+    (ev,) = path.bifurcations
+    assert _parallel(ev.tangent, path_tangent(path, ev)) > 1 - 1e-3
+    tau, _ = bifurcation_directions(path.problem, ev)
+    assert _parallel(ev.tangent, tau) > 1 - 1e-3

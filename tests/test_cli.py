@@ -269,3 +269,23 @@ def test_builtin_names_bring_their_objective_and_bias():
     assert X.shape == (4, 2) and defaults == {"objective": "least_squares", "bias": True}
     with pytest.raises(ValueError, match="rank 2 < 3"):
         cli.check_data(np.eye(3)[:, :2][[0, 1, 1]], np.ones(3), bias=True)
+
+
+def test_trace_hidden_traces_every_branch(capsys, tmp_path):
+    out = tmp_path / "br.npz"
+    argv = ["trace", "hidden_pair", "--hidden", "2", "--starts", "40", "--quiet"]
+    assert cli.main([*argv, "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert "2 branch(es) leave" in doc["search"]
+    branches = doc["branches"]
+    assert [b["status"] for b in branches] == ["diverged", "diverged"]
+    assert sorted(len(b["events"]) for b in branches) == [0, 2]
+    assert all(b["lam"][0] == 0.0 and b["problem"]["hidden"] == 2 for b in branches)
+    assert branches[0]["reduced_value"] < branches[1]["reduced_value"]
+    assert cli.main([*argv, "--branches", "1", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert text.count("branch ") >= 1 and "branch 1:" not in text
+    loaded = homotopy.load_path(tmp_path / "br-branch0.npz")
+    assert loaded.lam[0] == 0.0 and loaded.status is homotopy.Status.DIVERGED
+    assert cli.main(["trace", "hidden_pair", "--hidden", "0", "--quiet"]) == 2
+    assert "--hidden: expected a positive number" in capsys.readouterr().err

@@ -132,3 +132,29 @@ def test_spirals_noise_is_deterministic_with_seed():
 def test_bad_parameters(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_hidden_pair_has_two_branches(traced):
+    ds, problem, path = traced["hidden_pair"]
+    assert isinstance(problem, homotopy.MLPHomotopy) and problem.hidden == 2
+    assert problem.start_dimension == 4
+    found = problem.starts(40)
+    assert len(found) == 2
+    paths = [homotopy.track(problem, start=b) for b in found]
+    assert sorted(len(p.turning_points) for p in paths) == [0, 2]
+    assert all(p.status is Status.DIVERGED for p in paths)
+    (tp,) = {round(e.lam, 2) for p in paths for e in p.turning_points}
+    assert tp == 0.96
+    assert path.lam[0] == 0.0 and path.status is Status.DIVERGED  # the default start's branch
+    single = homotopy.track(homotopy.NaturalHomotopy(ds.X, ds.d))
+    assert single.success and not single.events
+
+
+def test_pitchfork_on_the_symmetric_path(traced):
+    ds, problem, path = traced["pitchfork"]
+    assert path.success
+    np.testing.assert_allclose(path.w[:, 0], path.w[:, 1], atol=1e-9)
+    (ev,) = path.events
+    assert ev.kind == "bifurcation" and abs(ev.lam - 0.8824) < 1e-4
+    branches = homotopy.switch_branch(path)
+    assert len(branches) == 2 and all(b.status is Status.DIVERGED for b in branches)

@@ -311,3 +311,38 @@ def test_orbits_of_permutations_and_sign_flips():
     q = MLPHomotopy(X, d, hidden=3, bias=True, activation="logistic")
     assert not q.sign_symmetric and p.sign_symmetric
     assert not q.same_orbit(w, w2) and q.same_orbit(w, p.pack(W[:, perm], V[perm], c))
+
+
+def test_track_many_runs_the_branches_batched(pair, pair_search):
+    """`track_many(problem, start=[BranchStart, …])` follows each branch as `track` does (its
+    batched linear algebra differs in rounding: the diverging ends drift apart slowly)."""
+    batch = h.track_many(pair, start=list(pair_search.starts))
+    assert len(batch) == len(pair_search.starts)
+    for i, b in enumerate(pair_search.starts):
+        one, got = h.track(pair, start=b), batch[i]
+        assert got.status is one.status
+        assert got.message.split(". ")[0] == one.message.split(". ")[0]
+        assert got.lam[0] == 0.0 and np.array_equal(got.w[0], b.w)
+        np.testing.assert_array_equal(got.tangents[0], b.tangent)
+        assert [e.kind for e in got.events] == [e.kind for e in one.events]
+        np.testing.assert_allclose([e.lam for e in got.events], [e.lam for e in one.events],
+                                   atol=1e-8)  # fmt: skip
+        for lam in (0.3, 0.9):  # the same curve
+            np.testing.assert_allclose(got.at(lam), one.at(lam), rtol=1e-9, atol=1e-9)
+        k = int(batch.n_points[i])
+        np.testing.assert_array_equal(batch.lam[i, :k], got.lam)
+        assert batch.lam_span == (0.0, 1.0)
+    with pytest.raises(ValueError, match="start"):
+        h.track_many(pair, start=[pair_search.starts[0], np.zeros(pair.n_unknowns)])
+
+
+def test_branch_inertia_is_the_reduced_hessians(pair, pair_search):
+    """For small λ the branch's critical points of E_λ have the reduced Hessian's index in the
+    directions of M₀ (the normal block is positive definite): count ∇²E_λ's negative
+    eigenvalues along the tracked branch."""
+    for b in pair_search.starts:
+        path = h.track(pair, start=b)
+        for lam in (0.002, 0.05):
+            (w,) = path.at(lam)[:1]
+            ev = np.linalg.eigvalsh(np.asarray(pair.jacobian(w, lam))[:, :-1])
+            assert int(np.sum(ev < 0)) == b.index

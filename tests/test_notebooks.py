@@ -29,6 +29,7 @@ NOTEBOOKS = [
     "03_data_manifold_curvature.ipynb",
     "04_when_homotopy_fails.ipynb",
     "05_layers_as_homeomorphisms.ipynb",
+    "06_hidden_layer_networks.ipynb",
 ]
 KERNEL_NAME = "homotopy-tests"
 CELL_TIMEOUT_S = 120
