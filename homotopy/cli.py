@@ -545,9 +545,7 @@ def _trace_hidden(args: argparse.Namespace, problem, opts: dict[str, Any], out) 
     print(f"[{args.data}] {head}")
     for k, (b, path) in enumerate(zip(found, paths, strict=True)):
         print(
-            summary(
-                f"branch {k}: g = {b.reduced_value:.10g}, index {b.index} on M₀", problem, path
-            )
+            summary(f"branch {k}: g = {b.reduced_value:.10g}, index {b.index} on M₀", problem, path)
         )
     for f in files:
         print(f"path saved to {os.path.abspath(f)}")

@@ -224,7 +224,8 @@ def test_batched_program_makes_no_lapack_call():
     proto = h.NaturalHomotopy(X[0], d[0])
     problems = jax.tree_util.tree_unflatten(jax.tree_util.tree_structure(proto), [X, d])
     u0 = np.concatenate([np.zeros((4, 12)), np.zeros((4, 1))], axis=1)
-    text = hb._compiled(alg, None, (True, True), None, 4).lower(problems, u0, np.array([1.0, 0.0])).as_text()
+    ends = np.array([1.0, 0.0])  # (λ_end, λ_bound)
+    text = hb._compiled(alg, None, (True, True), None, 4).lower(problems, u0, ends).as_text()
     assert "lapack" not in text.lower()
     assert "while" in text  # the loops are there: the text is the tracker's program
 
