@@ -42,7 +42,7 @@ Array = jax.Array
 #: that H_w(λ₁) is far from singular in float64
 LIFT_DELTA = 1e-3
 #: M's condition number above which a start is reported as degenerate
-DEGENERATE_COND = 1e10
+DEGENERATE_COND = 1e8
 
 
 @dataclass(frozen=True)
@@ -163,7 +163,10 @@ def lift(
     for k in range(max_it):
         Hw, Hu = _hw_h_jit(dyn, static, _u(x, lam1))
         Hu = np.asarray(Hu)
-        dx = np.linalg.solve(np.asarray(Hw), -Hu)
+        try:
+            dx = np.linalg.solve(np.asarray(Hw), -Hu)
+        except np.linalg.LinAlgError:
+            return None
         if not np.all(np.isfinite(dx)):
             return None
         nrm = np.linalg.norm(dx)

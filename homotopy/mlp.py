@@ -65,10 +65,10 @@ def _is_odd(act: Activation) -> bool:
 @dataclass(frozen=True)
 class StartSearch:
     """What `MLPHomotopy.start_search` found: the `starts` (one `BranchStart` per symmetry
-    orbit, sorted by g), how the `tried` iterations ended (`converged` to a critical point of
-    g on M₀, `diverged` to infinite weights, `stalled`), how many roots repeated a point
-    already found, and the `refused` critical points with the `reasons` (degenerate: a dead
-    unit, two units with equal input weights, …)."""
+    orbit, sorted by g), how the 2·`tried` iterations (two from each random point) ended
+    (`converged` to a critical point of g on M₀, `diverged` to infinite weights, `stalled`),
+    how many roots repeated a point already found, and the `refused` critical points with
+    the `reasons` (degenerate: a dead unit, two units with equal input weights, …)."""
 
     starts: tuple[BranchStart, ...]
     tried: int
@@ -317,23 +317,50 @@ class MLPHomotopy:
         """g(θ) = ∂E_λ(θ)/∂λ at λ = 0: on M₀, E_λ = E₀ + λg + O(λ²)."""
         return jax.grad(lambda lam: self.error(w, lam))(jnp.zeros((), jnp.float64))
 
+    @functools.cached_property
+    def _compiled(self) -> dict[str, Callable[..., Any]]:
+        """The jitted pieces of the start search (compiled once per problem)."""
+        g, C = self.reduced_function, self.start_constraint
+
+        def hess_lagrangian(w, mu):
+            return jax.hessian(lambda x: g(x) - jnp.dot(mu, C(x)))(w)
+
+        return dict(
+            C=jax.jit(C),
+            dC=jax.jit(jax.jacfwd(C)),
+            grad_g=jax.jit(jax.grad(g)),
+            g=jax.jit(g),
+            hess_lagrangian=jax.jit(hess_lagrangian),
+        )
+
+    def _call(self, name: str, *args: Any) -> np.ndarray:
+        return np.asarray(self._compiled[name](*(jnp.asarray(a, jnp.float64) for a in args)))
+
     def start_kernel(self, w: Any) -> np.ndarray:
         """An orthonormal basis ``(n, dim M₀)`` of T_θM₀ = ker C'(θ) (= ker ∇²E₀ on M₀)."""
-        Cp = np.asarray(jax.jacfwd(self.start_constraint)(jnp.asarray(w, jnp.float64)))
-        _, sv, Vt = np.linalg.svd(Cp, full_matrices=True)
-        rank = int(np.sum(sv > sv.max(initial=0.0) * max(Cp.shape) * np.finfo(float).eps))
-        return Vt[rank:].T
+        return _null_space(self._call("dC", w))
 
     def on_start_manifold(self, w: Any, tol: float = 1e-10) -> bool:
         """Whether ‖C(θ)‖ ≤ tol·(1 + ‖β*‖): θ is a solution of the linear network."""
-        r = np.linalg.norm(np.asarray(self.start_constraint(jnp.asarray(w, jnp.float64))))
+        r = np.linalg.norm(self._call("C", w))
         return bool(r <= tol * (1.0 + np.linalg.norm(self.linear_solution)))
 
     def reduced_gradient(self, w: Any) -> np.ndarray:
-        """The component of ∇g(θ) along T_θM₀ (zero at a critical point of g on M₀)."""
-        w = jnp.asarray(w, jnp.float64)
-        K = self.start_kernel(w)
-        return K.T @ np.asarray(jax.grad(self.reduced_function)(w))
+        """Kᵀ∇g(θ): the gradient of g along M₀ in the basis K of `start_kernel` (zero at a
+        critical point of g on M₀)."""
+        return self.start_kernel(w).T @ self._call("grad_g", w)
+
+    def reduced_hessian(self, w: Any) -> np.ndarray:
+        """Kᵀ∇²(g − μᵀC)K with C'ᵀμ = ∇g (least squares): the Riemannian Hessian of g on M₀
+        in the basis K (exact at a critical point, where it is `branch_tangent`'s M)."""
+        K, mu = self._frame(w)
+        return K.T @ self._call("hess_lagrangian", w, mu) @ K
+
+    def _frame(self, w: Any) -> tuple[np.ndarray, np.ndarray]:
+        """(K, μ) at θ: the basis of T_θM₀ and the multipliers of ∇g."""
+        dC = self._call("dC", w)
+        mu = np.linalg.lstsq(dC.T, self._call("grad_g", w), rcond=None)[0]
+        return _null_space(dC), mu
 
     def _lagrange(self, z: Array) -> Array:
         """F(θ, μ) = (∇g(θ) − C'(θ)ᵀμ, C(θ)): zero at the critical points of g on M₀."""
@@ -356,25 +383,64 @@ class MLPHomotopy:
     def project_to_start(self, w: Any, max_it: int = 50) -> np.ndarray:
         """The point of M₀ near θ: Gauss–Newton on C(θ) = 0 with minimum-norm steps."""
         w = np.asarray(w, np.float64)
-        jac = jax.jit(jax.jacfwd(self.start_constraint))
-        C = jax.jit(self.start_constraint)
+        tol = 1e-14 * (1.0 + np.linalg.norm(self.linear_solution))
         for _ in range(max_it):
-            r = np.asarray(C(jnp.asarray(w)))
-            if np.linalg.norm(r) <= 1e-14 * (1.0 + np.linalg.norm(self.linear_solution)):
+            r = self._call("C", w)
+            if np.linalg.norm(r) <= tol:
                 break
-            w = w - np.linalg.lstsq(np.asarray(jac(jnp.asarray(w))), r, rcond=None)[0]
+            w = w - np.linalg.lstsq(self._call("dC", w), r, rcond=None)[0]
         return w
+
+    def _critical_point(self, w: np.ndarray, bound: float, max_it: int = 60) -> tuple:
+        """Riemannian Newton for ∇_M g = 0 on M₀ from θ ∈ M₀: solve Mξ = −Kᵀ∇g (M the
+        Riemannian Hessian), step along Kξ and retract onto M₀ (`project_to_start`);
+        backtracking on ‖Kᵀ∇g‖, with the full step taken when no shorter one lowers it
+        (saddles are as wanted as minima). Returns (θ, "converged" | "diverged" |
+        "stalled")."""
+        history = []
+        for k in range(max_it):
+            gg = self._call("grad_g", w)
+            K, mu = self._frame(w)
+            rg = K.T @ gg
+            rn = float(np.linalg.norm(rg))
+            if rn <= 1e-12 * (1.0 + np.linalg.norm(gg)):
+                return w, "converged"
+            history.append(rn)
+            # creeping towards a critical point at infinity: ‖∇_M g‖ fell < 10% in 10 steps
+            if k >= 20 and rn > 0.9 * history[-11]:
+                return w, "stalled"
+            M = K.T @ self._call("hess_lagrangian", w, mu) @ K
+            xi = np.linalg.lstsq(M, -rg, rcond=None)[0]
+            best = None
+            for a in (1.0, 0.5, 0.25, 0.125):
+                wt = self.project_to_start(w + a * (K @ xi))
+                if not np.all(np.isfinite(wt)):
+                    continue
+                rt = float(np.linalg.norm(self.start_kernel(wt).T @ self._call("grad_g", wt)))
+                if best is None:
+                    best = wt
+                if rt < rn:
+                    best = wt
+                    break
+            if best is None:
+                return w, "stalled"
+            w = best
+            if np.linalg.norm(w) > bound:
+                return w, "diverged"
+        return w, "stalled"
 
     def start_search(
         self, n: int = 16, *, seed: int = 0, scale: float = 1.0, delta: float | None = None
     ) -> StartSearch:
         """Search M₀ for the points branches leave from, from `n` random points of it.
 
-        Each random point (W ~ N(0, scale²/s̃), V ~ N(0, 1), projected onto M₀) starts a
-        Levenberg–Marquardt iteration on the Lagrange system {∇g = C'ᵀμ, C = 0} (its damping
-        vanishes near a root, so it ends with Newton's quadratic convergence, at saddles of
-        g as at its minima). Each root is kept once per symmetry orbit when it is a
-        nondegenerate critical point with a lifted branch point (`branch_start`).
+        Each random point (W ~ N(0, scale²/s̃), V ~ N(0, 1), projected onto M₀) starts two
+        iterations that converge quadratically to saddles of g as to its minima:
+        Levenberg–Marquardt on the Lagrange system {∇g = C'ᵀμ, C = 0} and Riemannian Newton
+        on M₀ (`_critical_point`). Each root is kept once per symmetry orbit when it is a
+        nondegenerate critical point with a lifted branch point (`branch_start`): no dead
+        unit, no two units with equal (or, odd σ, opposite) input weights, a regular
+        reduced Hessian.
 
         **Raises:** `ValueError` naming `n` or `scale`; `RankError` when the linear
         solution is not unique.
@@ -386,6 +452,7 @@ class MLPHomotopy:
         rng = np.random.default_rng(seed)
         s, h, m = self.n_inputs, self.hidden, self.n_outputs
         nmu = self.linear_design.shape[1] * m
+        candidates: list[np.ndarray] = []
         bound = 1e3 * (1.0 + np.linalg.norm(self.linear_solution))
         found: list[BranchStart] = []
         refused: list[np.ndarray] = []
@@ -396,14 +463,19 @@ class MLPHomotopy:
             W = rng.normal(0.0, scale / np.sqrt(s), (s, h))
             V = rng.normal(0.0, 1.0, (h, m))
             w0 = self.project_to_start(self.pack(W, V, np.zeros(m)))
-            z, status = _levenberg_marquardt(
+            # two iterations from each point, which end at different critical points: LM on
+            # the Lagrange system, and Riemannian Newton on M₀ (each also runs off to
+            # critical points at infinity, or to degenerate ones, from its own starts)
+            z, status_lm = _levenberg_marquardt(
                 self._lagrange_and_jacobian, np.concatenate([w0, np.zeros(nmu)]),
                 self.n_unknowns, bound,
             )  # fmt: skip
-            count[status] += 1
-            if status != "converged":
-                continue
-            w = z[: self.n_unknowns]
+            w_rn, status_rn = self._critical_point(w0, bound)
+            for w, status in ((z[: self.n_unknowns], status_lm), (w_rn, status_rn)):
+                count[status] += 1
+                if status == "converged":
+                    candidates.append(w)
+        for w in candidates:
             if any(self.same_orbit(w, b.w) for b in found) or any(
                 self.same_orbit(w, r) for r in refused
             ):
@@ -442,7 +514,17 @@ class MLPHomotopy:
                 f"M₀ is singular there (its tangent space has dimension {K.shape[1]}, not "
                 f"{self.start_dimension}: e.g. V does not have full rank)"
             )
-        gw = np.asarray(jax.grad(self.reduced_function)(jnp.asarray(w)))
+        dead, twins = self._degenerate_units(w)
+        if dead or twins:
+            what = [f"unit {j} is dead (its output weights vanish)" for j in dead] + [
+                f"units {j} and {k} have {'opposite' if sgn < 0 else 'equal'} input weights"
+                for j, k, sgn in twins
+            ]
+            return None, (
+                f"a degenerate critical point: {'; '.join(what)}, so a whole manifold of "
+                "critical points passes through it and no unique branch leaves"
+            )
+        gw = self._call("grad_g", w)
         rg = np.linalg.norm(K.T @ gw)
         if rg > 1e-8 * (1.0 + np.linalg.norm(gw)):
             return None, (
@@ -450,9 +532,27 @@ class MLPHomotopy:
                 f"(‖∇g along M₀‖ = {rg:.3g}): no solution branch leaves M₀ there; use "
                 "problem.starts() for the points that branches leave from"
             )
-        g = float(self.reduced_function(jnp.asarray(w)))
+        g = float(self._call("g", w))
         kw = {} if delta is None else {"delta": delta}
         return branch_start(self, w, 0.0, K, reduced_value=g, **kw)
+
+    def _degenerate_units(self, w: Any, tol: float = 1e-4) -> tuple[list, list]:
+        """(dead units j: ‖v_j‖ ≤ tol·‖V‖, pairs (j, k, ±1) with w_j = ±w_k to tol·‖W‖; the
+        sign −1 only for an odd σ): along either, output weights can be moved between units
+        (or a dead unit's input weights changed) without changing g on M₀."""
+        W, V, _ = (np.asarray(a) for a in self.unpack(jnp.asarray(w, jnp.float64)))
+        vn = np.linalg.norm(V, axis=1)
+        dead = [j for j in range(self.hidden) if vn[j] <= tol * max(np.linalg.norm(V), 1e-300)]
+        scale = tol * max(np.linalg.norm(W), 1e-300)
+        signs = (1.0, -1.0) if self.sign_symmetric else (1.0,)
+        twins = [
+            (j, k, sg)
+            for j in range(self.hidden)
+            for k in range(j + 1, self.hidden)
+            for sg in signs
+            if np.linalg.norm(W[:, j] - sg * W[:, k]) <= scale
+        ]
+        return dead, twins
 
     @functools.cached_property
     def _first_start(self) -> BranchStart:
@@ -549,6 +649,13 @@ def _levenberg_marquardt(FJ, z, n_w: int, bound: float, max_it: int = 100, tol: 
             if mu > 1e16:
                 return z, "stalled"
     return z, "stalled"
+
+
+def _null_space(A: np.ndarray) -> np.ndarray:
+    """An orthonormal basis of ker A (right singular vectors past numpy's rank tolerance)."""
+    _, sv, Vt = np.linalg.svd(A, full_matrices=True)
+    rank = int(np.sum(sv > sv.max(initial=0.0) * max(A.shape) * np.finfo(float).eps))
+    return Vt[rank:].T
 
 
 jax.tree_util.register_pytree_node(

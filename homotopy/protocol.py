@@ -8,7 +8,10 @@ problem. Any object that has the methods below is a problem; nothing needs subcl
 - ``jacobian(w, lam) -> (n, n + 1)``, optional: $[H_w \mid H_\lambda]$; without it the
   tracker differentiates `H` by forward-mode autodiff (`jacobian_of`).
 - ``start() -> (n,)``, optional: the solution at the start of the λ span (else pass
-  ``start=``).
+  ``start=``); or a `homotopy.degenerate.BranchStart` where the solutions at λ₀ form a
+  manifold (`track` then starts its loop at the branch's lifted point).
+- ``start_diagnosis(w, lam) -> str | None``, optional: why (w, λ) is not a valid start (then
+  `track` returns an INVALID_START path with that reason and does not track), or ``None``.
 - ``n_unknowns``, optional: n, checked against the start.
 - ``prepared() -> problem``, optional: the same problem (the same H, bit for bit up to
   rounding, the same unknowns) in the form cheapest to evaluate many times, e.g. with

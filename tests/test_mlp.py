@@ -346,3 +346,22 @@ def test_branch_inertia_is_the_reduced_hessians(pair, pair_search):
             (w,) = path.at(lam)[:1]
             ev = np.linalg.eigvalsh(np.asarray(pair.jacobian(w, lam))[:, :-1])
             assert int(np.sum(ev < 0)) == b.index
+
+
+def test_symmetric_twin_branches_end_in_one_orbit(pair, pair_search):
+    """A branch from a permuted, sign-flipped copy of a start is that branch's image: its
+    points are the same up to the symmetry, which `same_orbit` recognises (and `starts` keeps
+    one start per orbit)."""
+    b = pair_search.starts[1]
+    W, V, c = (np.asarray(a) for a in pair.unpack(b.w))
+    twin_w = pair.pack(-W[:, ::-1], -V[::-1], c)
+    assert not np.allclose(twin_w, b.w) and pair.same_orbit(twin_w, b.w)
+    twin, why = pair.branch_start(twin_w)
+    assert twin is not None, why
+    p1, p2 = h.track(pair, start=b), h.track(pair, start=twin)
+    assert p1.status is p2.status
+    for lam in (0.5, 0.95):
+        a1, a2 = p1.at(lam), p2.at(lam)
+        assert len(a1) == len(a2) >= 1
+        for x, y in zip(a1, a2, strict=True):
+            assert pair.same_orbit(x, y, tol=1e-9) and not np.allclose(x, y)
