@@ -33,7 +33,7 @@ import numpy as np
 from ._checks import check_positive
 from .path import Event, Path, Status
 from .protocol import check_problem, system
-from .tracker import track
+from .tracker import _check_span, track
 
 
 __all__ = ["bifurcation_directions", "path_tangent", "switch_branch"]
@@ -263,13 +263,7 @@ def switch_branch(
             )
         event = bifs[int(event)]
     event = _check_event(event, path.w.shape[1] if path.w.ndim == 2 else None)
-    span = path.lam_span if lam_span is None else lam_span
-    try:
-        lo, hi = (float(x) for x in span)
-    except (TypeError, ValueError):
-        raise ValueError(f"lam_span: expected two numbers (lam0, lam1), got {span!r}") from None
-    if not (math.isfinite(lo) and math.isfinite(hi)) or lo == hi:
-        raise ValueError(f"lam_span: expected two distinct finite numbers, got {span!r}")
+    lo, hi = _check_span(path.lam_span if lam_span is None else lam_span)
     if "start" in track_options:
         raise ValueError("start: not allowed here; each new branch starts at its first point u₁")
     if "lam_bound" in track_options:

@@ -40,7 +40,7 @@ from ._checks import check_array as _check_matrix
 from .activations import Activation, get_activation
 from .degenerate import BranchStart, branch_start
 from .network import augment
-from .problems import linear_start
+from .problems import LeastSquaresFit, linear_start
 from .protocol import jacobian_of
 
 
@@ -80,7 +80,7 @@ class StartSearch:
     reasons: tuple[str, ...] = field(repr=False)
 
 
-class MLPHomotopy:
+class MLPHomotopy(LeastSquaresFit):
     r"""The natural homotopy of a one-hidden-layer network y = σ_λ(X̃W)V (+ c).
 
     A JAX PyTree (leaves `X`, `d`), so it passes through ``jit`` and ``vmap`` (`track_many`
@@ -163,19 +163,9 @@ class MLPHomotopy:
 
     # -- sizes and layout
     @property
-    def n_patterns(self) -> int:
-        """L."""
-        return self.X.shape[-2]
-
-    @property
     def n_inputs(self) -> int:
         """s̃: inputs per hidden unit, the bias input included."""
         return self.X.shape[-1] + int(self.bias and not self._augmented)
-
-    @property
-    def n_outputs(self) -> int:
-        """m."""
-        return 1 if self.d.ndim < self.X.ndim else self.d.shape[-1]
 
     @property
     def n_unknowns(self) -> int:
@@ -223,20 +213,6 @@ class MLPHomotopy:
     def embedding(self, w: Array, lam: Array | float) -> Array:
         """φ_λ(θ) = Y flattened row-major, the point of the data manifold in R^{L·m}."""
         return self.outputs(w, lam).reshape(-1)
-
-    @property
-    def targets(self) -> Array:
-        """d flattened like `embedding` (the `homotopy.manifold` hook)."""
-        return self.d.reshape(-1)
-
-    def residual(self, w: Array, lam: Array | float) -> Array:
-        """r = d − φ_λ(θ)."""
-        return self.targets - self.embedding(w, lam)
-
-    def error(self, w: Array, lam: Array | float) -> Array:
-        """E_λ(θ) = ½‖d − φ_λ(θ)‖²."""
-        r = self.residual(w, lam)
-        return 0.5 * jnp.dot(r, r)
 
     # -- the homotopy map
     def H(self, w: Array, lam: Array | float) -> Array:

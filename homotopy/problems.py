@@ -172,7 +172,41 @@ def _transpose_product(design: Array, V: Array) -> Array:
     return (V.T @ design).T
 
 
-class NaturalHomotopy:
+class LeastSquaresFit:
+    """The sizes, residual and error of a network fit to targets `d` (a mixin: the class
+    gives inputs `X`, targets `d` and ``embedding(w, lam)``, the network's outputs flattened
+    row-major)."""
+
+    X: Array
+    d: Array
+
+    @property
+    def n_patterns(self) -> int:
+        """L, the number of training patterns (the dimension of the ambient space R^L)."""
+        return self.X.shape[-2]
+
+    @property
+    def n_outputs(self) -> int:
+        """m, the number of outputs."""
+        # d has one axis fewer than X for a single output, also for a vmap-stacked problem
+        return 1 if self.d.ndim < self.X.ndim else self.d.shape[-1]
+
+    @property
+    def targets(self) -> Array:
+        """d flattened like `embedding`, ``(L·m,)`` (the `homotopy.manifold` hook)."""
+        return self.d.reshape(-1)
+
+    def residual(self, w: Array, lam: Array | float) -> Array:
+        """r = d − φ_λ(w) (flattened like `embedding`)."""
+        return self.targets - self.embedding(w, lam)  # type: ignore[attr-defined]
+
+    def error(self, w: Array, lam: Array | float) -> Array:
+        """E_λ(w) = ½‖d − φ_λ(w)‖²."""
+        r = self.residual(w, lam)
+        return 0.5 * jnp.dot(r, r)
+
+
+class NaturalHomotopy(LeastSquaresFit):
     r"""The natural homotopy of a single-layer perceptron (Coetzee & Stonick 1996).
 
     Network output over the training set $\phi_\lambda(w) = \sigma_\lambda(\tilde X W)$ with
@@ -268,20 +302,9 @@ class NaturalHomotopy:
 
     # -- sizes
     @property
-    def n_patterns(self) -> int:
-        """L, the number of training patterns (the dimension of the ambient space R^L)."""
-        return self.X.shape[-2]
-
-    @property
     def n_features(self) -> int:
         """s, the number of weights per output (inputs plus the bias input)."""
         return self.X.shape[-1] + int(self.bias)
-
-    @property
-    def n_outputs(self) -> int:
-        """m, the number of outputs."""
-        # d has one axis fewer than X for a single output, also for a vmap-stacked problem
-        return 1 if self.d.ndim < self.X.ndim else self.d.shape[-1]
 
     @property
     def n_unknowns(self) -> int:
@@ -312,20 +335,6 @@ class NaturalHomotopy:
     def embedding(self, w: Array, lam: Array | float) -> Array:
         """φ_λ(w) = σ_λ(X̃ w) ∈ R^{L·m}, the point of the data manifold (flattened)."""
         return self.network(w).forward(self.X, lam).reshape(-1)
-
-    @property
-    def targets(self) -> Array:
-        """d flattened like `embedding`, ``(L·m,)`` (the `homotopy.manifold` hook)."""
-        return self.d.reshape(-1)
-
-    def residual(self, w: Array, lam: Array | float) -> Array:
-        """r = d − φ_λ(w) (flattened like `embedding`)."""
-        return self.targets - self.embedding(w, lam)
-
-    def error(self, w: Array, lam: Array | float) -> Array:
-        """E_λ(w) = ½‖d − φ_λ(w)‖²."""
-        r = self.residual(w, lam)
-        return 0.5 * jnp.dot(r, r)
 
     def embedding_jacobian(self, w: Array, lam: Array | float) -> Array:
         """J = ∂φ_λ/∂w = diag(σ_λ'(Z)) X̃ per output, shape ``(L·m, s·m)``."""
