@@ -425,6 +425,14 @@ class MLPHomotopy(LeastSquaresFit):
             raise ValueError(f"n: expected a positive integer, got {n!r}")
         if not np.isfinite(scale) or scale <= 0:
             raise ValueError(f"scale: expected a positive number, got {scale!r}")
+        s_hat, m = self.linear_design.shape[1], self.n_outputs
+        if self.hidden < min(s_hat, m):
+            raise ValueError(
+                f"hidden: {self.hidden} hidden unit(s) < min(ŝ, m) = {min(s_hat, m)}: the linear "
+                "network cannot reach X̂⁺D (its λ = 0 solutions are the best rank-h "
+                "approximations, reduced-rank regression), which the start search does not "
+                "cover; use at least that many hidden units"
+            )
         rng = np.random.default_rng(seed)
         s, h, m = self.n_inputs, self.hidden, self.n_outputs
         nmu = self.linear_design.shape[1] * m

@@ -137,6 +137,10 @@ def test_bad_arguments():
         MLPHomotopy(X, d[:-1], hidden=2)
     with pytest.raises(ValueError, match="n:"):
         MLPHomotopy(X, d, hidden=2).starts(0)
+    # fewer hidden units than outputs (and inputs): no exact linear solution to factor
+    D = np.column_stack([d, d**2])
+    with pytest.raises(ValueError, match="hidden: 1 hidden unit"):
+        MLPHomotopy(X, D, hidden=1, bias=False).starts(2)
 
 
 # ------------------------------------------------------- the degenerate start
