@@ -197,7 +197,9 @@ def pitchfork() -> Dataset:
     """4×2 least squares symmetric under swapping the two inputs (rows come in mirrored
     pairs with equal targets): the path from X⁺d stays on the symmetric line w₁ = w₂ and
     meets a symmetry-breaking pitchfork near λ ≈ 0.8824, where `homotopy.switch_branch`
-    starts the two mirror-image branches (both run to infinite weights before λ = 1)."""
+    starts the two mirror-image branches (both run to infinite weights before λ = 1). With
+    one hidden unit (``problem(hidden=1)``, no biases) the branch leaving the degenerate
+    start meets a pitchfork too, near λ ≈ 0.831."""
     return Dataset(
         "pitchfork",
         "4×2 least squares symmetric in the inputs: a pitchfork on the symmetric path",

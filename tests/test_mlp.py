@@ -369,3 +369,24 @@ def test_symmetric_twin_branches_end_in_one_orbit(pair, pair_search):
         assert len(a1) == len(a2) >= 1
         for x, y in zip(a1, a2, strict=True):
             assert pair.same_orbit(x, y, tol=1e-9) and not np.allclose(x, y)
+
+
+def test_hidden_layer_pitchfork_and_branch_switching():
+    """The input-swap symmetric `pitchfork` data with one hidden unit: the branch from M₀
+    stays on w₁ = w₂ and meets a pitchfork (H_u loses rank there, located to 1e-6 of its
+    scale); `switch_branch` starts two branches that are mirror images of each other."""
+    ds = h.datasets.load("pitchfork")
+    p = MLPHomotopy(ds.X, ds.d, hidden=1, bias=False)
+    (b,) = p.starts(8)
+    path = h.track(p, start=b)
+    np.testing.assert_allclose(path.w[:, 0], path.w[:, 1], atol=1e-9)
+    ev = path.bifurcations[0]
+    sv = np.linalg.svd(np.asarray(p.jacobian(ev.w, ev.lam)), compute_uv=False)
+    assert sv[-1] < 1e-6 * sv[0] < sv[-2]
+    a, c = h.switch_branch(path, ev)
+    for q in (a, c):
+        for w, lam in zip(q.w, q.lam, strict=True):
+            assert np.linalg.norm(p.H(w, lam)) < 1e-9
+    wa, wc = a.at(0.9), c.at(0.9)
+    assert len(wa) == len(wc) == 1 and abs(wa[0, 0] - wa[0, 1]) > 1e-3
+    np.testing.assert_allclose(wa[:, [1, 0, 2]], wc, rtol=1e-9)
