@@ -518,8 +518,9 @@ def _trace_hidden(args: argparse.Namespace, problem, opts: dict[str, Any], out) 
             path.save(files[-1])
     head = (
         f"{len(search.starts)} branch(es) leave the linear network's solution manifold M₀ "
-        f"(dimension {problem.start_dimension}): {search.tried} random points of M₀, "
-        f"{search.converged} converged to critical points of the reduced function "
+        f"(dimension {problem.start_dimension}): of {2 * search.tried} iterations (two from "
+        f"each of {search.tried} random points of M₀), {search.converged} converged to "
+        "critical points of the reduced function "
         f"({search.repeated} repeats, {len(search.refused)} degenerate), {search.diverged} ran "
         f"to infinite weights, {search.stalled} stalled"
     )
