@@ -596,3 +596,23 @@ def test_bucketed_path_is_the_unpadded_path(monkeypatch, bias):
         scale = 1 + np.abs(b.w).max()
         np.testing.assert_allclose(a.w[near], b.w[near], rtol=0, atol=1e-13 * scale)
         np.testing.assert_allclose(a.w, b.w, rtol=0, atol=1e-5 * scale)
+
+
+def test_direction_and_lam_bound():
+    """`direction` orients the first tangent (here away from λ_end), `lam_bound` moves the
+    LEFT_SPAN limit behind the start; both are checked at the API edge."""
+    line = h.FunctionHomotopy(lambda w, lam, a: w - lam, start=[0.5])
+    down = h.track(line, lam_span=(0.5, 1.0), direction=[-1.0, -1.0], lam_bound=0.0,
+                   divergence=None)  # fmt: skip
+    assert down.status is h.Status.LEFT_SPAN and "through λ = 0" in down.message
+    assert np.all(np.diff(down.lam) < 0) and down.lam[-2] >= 0.0 > down.lam[-1]
+    up = h.track(line, lam_span=(0.5, 1.0), lam_bound=0.0, divergence=None)
+    assert up.success and abs(up.w_end[0] - 1.0) < 1e-12
+    with pytest.raises(ValueError, match="lam_bound"):
+        h.track(line, lam_span=(0.5, 1.0), lam_bound=0.7)
+    with pytest.raises(ValueError, match="lam_bound"):
+        h.track(line, lam_span=(0.5, 1.0), lam_bound="x")
+    with pytest.raises(ValueError, match="direction"):
+        h.track(line, lam_span=(0.5, 1.0), direction=[0.0, 0.0])
+    with pytest.raises(ValueError, match="direction"):
+        h.track(line, lam_span=(0.5, 1.0), direction=[1.0, 1.0, 1.0])
