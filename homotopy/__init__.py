@@ -32,6 +32,7 @@ from .branching import (  # noqa: E402
     bifurcation_directions as bifurcation_directions,
     switch_branch as switch_branch,
 )
+from .certification import Certificate as Certificate, certify as certify  # noqa: E402
 from .correctors import (  # noqa: E402
     AbstractCorrector as AbstractCorrector,
     Chord as Chord,

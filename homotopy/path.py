@@ -77,7 +77,8 @@ class Path:
     the weights DIVERGED, else ``None``. `stats` counts ``steps`` (accepted),
     ``rejected_steps``, ``newton_iterations``, ``jacobian_evaluations`` (of [H_w | H_λ])
     and ``jvp_evaluations`` (Jacobian-vector products, about the cost of one H each).
-    `problem` is kept (not saved) so that `at` can correct points.
+    `problem` is kept (not saved) so that `at` can correct points. `certificate`: with
+    ``track(..., certify=True)``, the `homotopy.Certificate` of `w_end` (not saved).
     """
 
     status: Status
@@ -92,6 +93,7 @@ class Path:
     stats: Mapping[str, int]
     lam_span: tuple[float, float] = (0.0, 1.0)
     problem: Any = field(default=None, repr=False)
+    certificate: Any = field(default=None, repr=False)
 
     @property
     def success(self) -> bool:

@@ -881,6 +881,7 @@ def track(
     divergence: Any = "network",
     lam_bound: float | None = None,
     direction: Any = None,
+    certify: bool = False,
     **options: Any,
 ) -> Path:
     r"""Follow the solution path of H(w, λ) = 0 from λ = lam_span[0] to lam_span[1].
@@ -910,6 +911,9 @@ def track(
       bifurcation, may fold back below its own λ and stay a valid path.
     - `direction`: a vector (w, λ) the first tangent is oriented along (t·direction > 0);
       default: towards ``lam_span[1]``. With `lam_bound`, a path may start away from its end.
+    - `certify`: prove the endpoint of a successful path (`homotopy.certify`: interval
+      arithmetic, a unique exact zero of H(·, λ_end) in a box around `w_end`); the result is
+      ``path.certificate`` and the message says what was proved.
     - `**options`: `TrackerOptions` fields (method, tol, max_steps, …).
 
     **Returns:** a `Path`; its `status` says how it ended, never an exception from the loop.
@@ -929,6 +933,25 @@ def track(
     )
     span = _check_span(lam_span)
     check_problem(problem)
+    if not isinstance(certify, bool):
+        raise ValueError(f"certify: expected True or False, got {certify!r}")
+    if certify:
+        from .certification import certifiable
+
+        certifiable(problem)  # refused here, before any tracking
+    path = _track(problem, start, span, parts)
+    if certify and path.success:
+        from .certification import certify as prove
+
+        cert = prove(problem, path.w_end, span[1])
+        verdict = "endpoint certified: " if cert.certified else "endpoint NOT certified: "
+        path = dataclasses.replace(
+            path, certificate=cert, message=f"{path.message} ({verdict}{cert.message})"
+        )
+    return path
+
+
+def _track(problem: Any, start: Any, span, parts: dict) -> Path:
     if start is None and hasattr(problem, "start"):
         start = problem.start()  # once: the tracker below is given the result
     if isinstance(start, BranchStart):
