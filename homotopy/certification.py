@@ -18,9 +18,10 @@ that H_w is regular on X). Everything is enclosed rigorously in float64:
   floating-point product of the midpoints plus a bound γₖ|X̃||mid| on its rounding error and
   |X̃|·rad, with the bounds themselves computed with an upward safety factor.
 
-λ and the data are taken as the exact double values given. `certify` supports the natural
-homotopy of a single-output network (`NaturalHomotopy`, least squares or interpolation) with a
-tanh, logistic or arctan activation; anything else is refused with a ValueError.
+λ and the data are taken as the exact double values given. `certify` supports problems with
+the ``interval_data() -> (X̃, d, σ name, objective)`` hook: the natural homotopy of a
+single-output network (`NaturalHomotopy`, least squares or interpolation) with a tanh,
+logistic or arctan activation; anything else is refused with a ValueError.
 """
 
 from __future__ import annotations
@@ -225,23 +226,21 @@ def certifiable(problem: Any) -> None:
 
 
 def _enclose(problem: Any) -> tuple[np.ndarray, np.ndarray, str, str]:
-    from .problems import NaturalHomotopy
-
-    if not isinstance(problem, NaturalHomotopy):
-        raise ValueError(f"problem: certify supports NaturalHomotopy, got {type(problem).__name__}")
-    if problem.n_outputs != 1:
+    """(X̃, d, σ's name, objective) from the problem's ``interval_data()`` hook."""
+    hook = getattr(problem, "interval_data", None)
+    if not callable(hook):
+        raise ValueError(
+            f"problem: certify needs the interval_data() hook (NaturalHomotopy has it), got "
+            f"{type(problem).__name__}"
+        )
+    X, d, name, objective = hook()
+    if np.ndim(d) != 1:
         raise ValueError("problem: certify supports single-output networks (m = 1) so far")
-    name = problem.activation.name
     if name not in CERTIFIABLE:
         raise ValueError(
             f"activation: no interval enclosure for {name!r}; use one of {CERTIFIABLE}"
         )
-    return (
-        np.asarray(problem.design, np.float64),
-        np.asarray(problem.d, np.float64),
-        name,
-        (problem.objective),
-    )
+    return np.asarray(X, np.float64), np.asarray(d, np.float64), name, objective
 
 
 def enclose_H(problem: Any, w: Interval, lam: float) -> Interval:

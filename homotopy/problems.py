@@ -429,6 +429,13 @@ class NaturalHomotopy(LeastSquaresFit):
         object.__setattr__(self, "_bucketed", obj)
         return obj
 
+    def interval_data(self) -> tuple[np.ndarray, np.ndarray, str, str]:
+        """(X̃, d, σ's name, objective) as numpy arrays: what `homotopy.certify` encloses."""
+        X = np.asarray(self.X, np.float64)
+        if self.bias:
+            X = np.concatenate([X, np.ones((X.shape[0], 1))], axis=1)
+        return X, np.asarray(self.d, np.float64), self.activation.name, self.objective
+
     def start(self) -> np.ndarray:
         """The λ = 0 solution: w₀ = X̃⁺d (the unique linear least-squares / interpolation weights).
 

@@ -12,6 +12,8 @@ problem. Any object that has the methods below is a problem; nothing needs subcl
   manifold (`track` then starts its loop at the branch's lifted point).
 - ``start_diagnosis(w, lam) -> str | None``, optional: why (w, λ) is not a valid start (then
   `track` returns an INVALID_START path with that reason and does not track), or ``None``.
+- ``interval_data() -> (X̃, d, σ name, objective)``, optional: what `homotopy.certify` (and
+  ``track(..., certify=True)``) encloses in interval arithmetic.
 - ``n_unknowns``, optional: n, checked against the start.
 - ``prepared() -> problem``, optional: the same problem (the same H, bit for bit up to
   rounding, the same unknowns) in the form cheapest to evaluate many times, e.g. with
