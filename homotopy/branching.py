@@ -15,9 +15,9 @@ H = 0 in the pseudo-arclength hyperplane t₂ᵀ(u − u_pred) = 0 (not at fixed
 the new branch is vertical in λ) and tracks each new half-branch with `homotopy.track`.
 
 The traced path's own tangent at u* is taken from its points beside the event
-(`path_tangent`): the one computed at u* itself (`Event.tangent`) is any vector of the
-two-dimensional kernel there. The computation is a one-off on the host (numpy, and JAX for
-the derivatives of H), not in a compiled loop.
+(`path_tangent`, as `track` does for `Event.tangent`): the tangent computed at u* itself is
+any vector of the two-dimensional kernel there. The computation is a one-off on the host
+(numpy, and JAX for the derivatives of H), not in a compiled loop.
 """
 
 from __future__ import annotations
@@ -26,14 +26,13 @@ import dataclasses
 import math
 from typing import Any
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
 from ._checks import check_positive
 from .path import Event, Path, Status
-from .protocol import check_problem, system
-from .tracker import _check_span, track
+from .protocol import check_problem, second_derivative, system
+from .tracker import _check_span, tangent_through, track
 
 
 __all__ = ["bifurcation_directions", "path_tangent", "switch_branch"]
@@ -71,11 +70,6 @@ def _check_event(event: Any, n: int | None = None) -> Event:
     return event
 
 
-def _second_derivative(H, u: jax.Array, v: jax.Array, x: jax.Array) -> np.ndarray:
-    """D²H(u)[v, x], by forward-over-forward differentiation (no n × n Hessian is formed)."""
-    return np.asarray(jax.jvp(lambda y: jax.jvp(H, (y,), (v,))[1], (u,), (x,))[1])
-
-
 def _abe_matrix(problem: Any, event: Event) -> tuple[np.ndarray, np.ndarray]:
     """(A, Φ): A = ψᵀD²H(u*)[φᵢ, φⱼ], the bifurcation equation's matrix in the basis Φ = [φ₁ φ₂]
     (orthonormalised), with ψ the left singular vector of H_u(u*)'s smallest singular value."""
@@ -86,7 +80,10 @@ def _abe_matrix(problem: Any, event: Event) -> tuple[np.ndarray, np.ndarray]:
     J = np.asarray(sys.J(u))
     psi = np.linalg.svd(J)[0][:, -1]
     p = [jnp.asarray(Phi[:, i]) for i in range(2)]
-    B = {(i, j): _second_derivative(sys.H, u, p[i], p[j]) for i, j in ((0, 0), (0, 1), (1, 1))}
+    B = {
+        (i, j): np.asarray(second_derivative(sys.H, u, p[i], p[j]))
+        for i, j in ((0, 0), (0, 1), (1, 1))
+    }
     a11, a12, a22 = (float(psi @ B[k]) for k in ((0, 0), (0, 1), (1, 1)))
     return np.array([[a11, a12], [a12, a22]]), Phi
 
@@ -98,9 +95,8 @@ def bifurcation_directions(problem: Any, event: Event, *, reference: Any = None)
     Row 0 is the root closest to the path's own tangent, oriented along it; row 1 is the other
     branch's, signed so that its largest entry in magnitude is positive (the other half-branch
     is its negative). The path's tangent is `reference` (``(n + 1,)``), by default
-    `event.tangent`. That one is computed at the located point itself, where H_u has a
-    two-dimensional kernel, so it can be any direction in it: pass the path's tangent at its
-    points beside the event for a reliable order (`path_tangent`; `switch_branch` does).
+    `event.tangent` (which `track` takes from the path's points beside the event; for a path
+    saved by an older version, pass `path_tangent`, as `switch_branch` does).
 
     **Raises:** `ValueError` naming `problem` when it has no H, and `event` when it is not a
     bifurcation event with a kernel basis, or when the point is not a simple bifurcation point
@@ -151,20 +147,17 @@ def bifurcation_directions(problem: Any, event: Event, *, reference: Any = None)
 
 
 def path_tangent(path: Path, event: Event) -> np.ndarray:
-    """The path's unit tangent through a bifurcation event: t(s⁻) + t(s⁺), the stored tangents
-    of the points just before and after it (both oriented along the path).
+    """The path's unit tangent through a bifurcation event: the mean of the stored tangents
+    just before and after it, projected onto the event's kernel (what `track` now stores as
+    `event.tangent`; recomputed here for a path saved by an older version).
 
     Off the point these are well defined and differ from the branch's tangent at u* by
-    O(step · curvature), unlike `event.tangent` (see `bifurcation_directions`).
+    O(step · curvature); the tangent computed at u* itself is any vector of the kernel.
     """
-    s = np.asarray(path.s)
-    before = np.flatnonzero(s <= event.s)
-    after = np.flatnonzero(s > event.s)
-    rows = [path.tangents[i[k]] for i, k in ((before, -1), (after, 0)) if i.size]
-    if not rows:
-        return np.asarray(event.tangent, np.float64)
-    t = np.sum(rows, axis=0)
-    return t / np.linalg.norm(t)
+    return tangent_through(
+        np.asarray(path.s), np.asarray(path.tangents), event.s,
+        np.asarray(event.kernel, np.float64), np.asarray(event.tangent, np.float64),
+    )  # fmt: skip
 
 
 def _correct(sys, u_pred: np.ndarray, row: np.ndarray, tol: float) -> np.ndarray | None:

@@ -32,7 +32,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .protocol import join_problem, split_problem, system as system_of
+from .protocol import join_problem, second_derivative, split_problem, system as system_of
 
 
 Array = jax.Array
@@ -88,24 +88,14 @@ def _hw_h(dyn, static, u):
 _hw_h_jit = jax.jit(_hw_h, static_argnames=("static",))
 
 
-def second_derivative(problem: Any, u: Array, a: Array, b: Array) -> Array:
-    """D²H(u)[a, b] = ∂²/∂s∂t H(u + s a + t b) at 0 (a JVP of a JVP)."""
-    H = system_of(problem).H
-
-    def dH(x):
-        return jax.jvp(H, (x,), (a,))[1]
-
-    return jax.jvp(dH, (u,), (b,))[1]
-
-
 def _second_order(dyn, static, u, q0, E):
-    """(Eᵀ-free) D²H[q₀, E_j] for every column of E, and D²H[q₀, q₀]."""
-    problem = join_problem(dyn, static)
+    """D²H[q₀, E_j] for every column of E, and D²H[q₀, q₀]."""
+    H = system_of(join_problem(dyn, static)).H
 
     def col(e):
-        return second_derivative(problem, u, q0, e)
+        return second_derivative(H, u, q0, e)
 
-    return jax.vmap(col, in_axes=1, out_axes=1)(E), second_derivative(problem, u, q0, q0)
+    return jax.vmap(col, in_axes=1, out_axes=1)(E), second_derivative(H, u, q0, q0)
 
 
 _second_order_jit = jax.jit(_second_order, static_argnames=("static",))

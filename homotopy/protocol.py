@@ -62,6 +62,16 @@ def jacobian_of(H: Callable[[Array, Array], Array], w: Array, lam: Array | float
     return jax.jacfwd(lambda v: H(v[:-1], v[-1]))(u)
 
 
+def second_derivative(H: Callable[[Array], Array], u: Array, a: Array, b: Array) -> Array:
+    """D²H(u)[a, b] = ∂²/∂s∂t H(u + s a + t b) at 0, for H a function of u = (w, λ): a JVP
+    of a JVP (no Hessian is formed)."""
+
+    def dH(x: Array) -> Array:
+        return jax.jvp(H, (x,), (a,))[1]
+
+    return jax.jvp(dH, (u,), (b,))[1]
+
+
 class System(NamedTuple):
     """A problem as the tracker's kernels see it: functions of u = (w, λ), and the linear
     algebra to use with them.

@@ -1066,7 +1066,7 @@ def _kernel(problem: Any, u: np.ndarray) -> np.ndarray:
     return np.asarray(Vt)[-2:].T.copy()
 
 
-def _tangent_through(S: np.ndarray, T: np.ndarray, s: float, K: np.ndarray, t: np.ndarray):
+def tangent_through(S: np.ndarray, T: np.ndarray, s: float, K: np.ndarray, t: np.ndarray):
     """The path's own tangent at a bifurcation point (arc length s): the tangent computed
     there is any vector of H_u's two-dimensional kernel K, so take the mean of the stored
     tangents on either side, projected onto K."""
@@ -1105,7 +1105,7 @@ def to_path(
         kernel = None
         if kind == Bifurcation.name:
             kernel = _kernel(problem, u_ev)
-            t_ev = _tangent_through(S, T, float(res.ES[i]), kernel, t_ev)
+            t_ev = tangent_through(S, T, float(res.ES[i]), kernel, t_ev)
         events.append(Event(kind, float(u_ev[-1]), u_ev[:-1], float(res.ES[i]), t_ev, kernel))
     events.sort(key=lambda e: e.s)
     info = dict(
