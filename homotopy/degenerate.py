@@ -32,6 +32,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .correctors import correct_at
 from .protocol import join_problem, second_derivative, split_problem, system as system_of
 
 
@@ -140,37 +141,21 @@ def lift(
     delta: float = LIFT_DELTA,
     *,
     tol: float = 1e-12,
-    max_it: int = 30,
 ) -> tuple[np.ndarray, float] | None:
-    """The branch's point at λ₀ + δ: Newton at fixed λ from w* + δ·q_w, accepted when it
-    converges (‖Δw‖ ≤ tol·(1 + ‖w‖)) within δ·‖q_w‖/2 of the prediction (still this branch);
-    else ``None``."""
+    """The branch's point at λ₀ + δ: Newton at fixed λ from w* + δ·q_w (`correct_at`, which
+    iterates while its updates shrink: along M₀ H_w's eigenvalues are O(δ), so the updates
+    stall at ε·cond(H_w) rather than reach a fixed tolerance), accepted when the residual is
+    at rounding level, ‖H‖ ≤ tol·(1 + ‖w‖)·(1 + ‖H_w‖), within δ·‖q_w‖/2 of the prediction
+    (still this branch); else ``None``."""
     dyn, static = split_problem(problem)
     lam1 = float(lam) + float(delta)
     pred = np.asarray(w, np.float64) + delta * np.asarray(q[:-1])
-    x = pred.copy()
-    prev = np.inf
-    for k in range(max_it):
-        Hw, Hu = _hw_h_jit(dyn, static, _u(x, lam1))
-        Hu = np.asarray(Hu)
-        try:
-            dx = np.linalg.solve(np.asarray(Hw), -Hu)
-        except np.linalg.LinAlgError:
-            return None
-        if not np.all(np.isfinite(dx)):
-            return None
-        nrm = np.linalg.norm(dx)
-        scale = 1.0 + np.linalg.norm(x)
-        # H_w's eigenvalues along M₀ are O(δ): the updates stall at ε·cond(H_w), above tol
-        # for small δ, once the residual itself is at rounding level
-        stalled = k >= 2 and nrm > 0.5 * prev and np.linalg.norm(Hu) <= 1e-13 * scale
-        if stalled:
-            break
-        x = x + dx
-        if nrm <= tol * scale:
-            break
-        prev = nrm
-    else:
+    x = correct_at(problem, pred, lam1, tol=tol)
+    if not np.all(np.isfinite(x)):
+        return None
+    Hw, Hx = (np.asarray(a) for a in _hw_h_jit(dyn, static, _u(x, lam1)))
+    scale = (1.0 + np.linalg.norm(x)) * (1.0 + np.linalg.norm(Hw))
+    if np.linalg.norm(Hx) > 1e-2 * tol * scale:
         return None
     if np.linalg.norm(x - pred) > 0.5 * delta * np.linalg.norm(q[:-1]) + 1e-12:
         return None
