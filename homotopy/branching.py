@@ -30,6 +30,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._checks import check_positive
+from .correctors import correct_in_hyperplanes
+from .events import LOCATE_GIVE_UP
 from .path import Event, Path, Status
 from .protocol import check_problem, second_derivative, system
 from .tracker import _check_span, tangent_through, track
@@ -160,29 +162,8 @@ def path_tangent(path: Path, event: Event) -> np.ndarray:
     )  # fmt: skip
 
 
-def _correct(sys, u_pred: np.ndarray, row: np.ndarray, tol: float) -> np.ndarray | None:
-    """Newton on {H(u) = 0, rowᵀ(u − u_pred) = 0} from u_pred; the point, or None when it
-    does not reach ‖H‖ ≤ tol."""
-    u = u_pred.copy()
-    for _ in range(30):
-        Hu = np.asarray(sys.H(jnp.asarray(u)))
-        M = np.vstack([np.asarray(sys.J(jnp.asarray(u))), row])
-        F = np.append(Hu, row @ (u - u_pred))
-        try:
-            du = np.linalg.solve(M, -F)
-        except np.linalg.LinAlgError:
-            return None
-        if not np.all(np.isfinite(du)):
-            return None
-        u = u + du
-        if np.linalg.norm(du) <= 1e-15 * (1.0 + np.linalg.norm(u)):
-            break
-    res = float(np.linalg.norm(np.asarray(sys.H(jnp.asarray(u)))))
-    return u if res <= tol and np.all(np.isfinite(u)) else None
-
-
 def _first_point(
-    sys, u_star: np.ndarray, tau: np.ndarray, t2: np.ndarray, delta: float, tol: float
+    problem, u_star: np.ndarray, tau: np.ndarray, t2: np.ndarray, delta: float, tol: float
 ) -> np.ndarray | None:
     """The new branch's point u₁ in the hyperplane t₂ᵀ(u − u* − δt₂) = 0, halving δ until the
     correction converges *off* the traced branch; None when no δ works."""
@@ -190,8 +171,14 @@ def _first_point(
     sin = float(np.linalg.norm(t2 - (t2 @ tau) * tau))
     for _ in range(_MAX_HALVINGS):
         u_pred = u_star + delta * t2
-        u1 = _correct(sys, u_pred, t2, tol)
-        if u1 is not None:
+        # near the branch point the bordered matrix is nearly singular and Newton's first
+        # updates may grow before it converges: tolerate that (as the event locator does)
+        u, ok = correct_in_hyperplanes(
+            problem, u_pred[None], t2[None], tol=tol, max_newton=30,
+            give_up=LOCATE_GIVE_UP,
+        )  # fmt: skip
+        if ok[0]:
+            u1 = u[0]
             d = u1 - u_star
             off_old = float(np.linalg.norm(d - (d @ tau) * tau))
             # near its prediction (it did not slide along the hyperplane onto the old branch)
@@ -277,7 +264,7 @@ def switch_branch(
 
     out = []
     for sign in (1.0, -1.0):
-        u1 = _first_point(sys, u_star, tau, sign * t2, float(step), float(tol))
+        u1 = _first_point(problem, u_star, tau, sign * t2, float(step), float(tol))
         if u1 is None:
             continue
         t1 = _tangent_away(sys, u1, u_star)

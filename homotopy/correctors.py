@@ -170,33 +170,46 @@ def correct_at(problem: Any, w: Any, lam: float, *, tol: float = 1e-12) -> np.nd
         return np.asarray(_polish_jit(dyn, static, w, np.float64(lam), tol))
 
 
-def _hyperplanes(problem_dyn, static, u_pred: Array, rows: Array, tols: NewtonTolerances):
+def _hyperplanes(problem_dyn, static, u_pred: Array, rows: Array, tols: NewtonTolerances, give_up):
     sys = system_of(join_prepared(problem_dyn, static), batched=True)
 
     def one(u_p, row):
-        nw = newton_solve(sys, u_p, row, tols)
+        nw = newton_solve(sys, u_p, row, tols, give_up=give_up)
         return nw.u, nw.converged
 
     return jax.vmap(one)(u_pred, rows)
 
 
 _hyperplanes_jit = jax.jit(
-    _hyperplanes, static_argnames=("static", "tols"), compiler_options=COMPILER_OPTIONS
+    _hyperplanes,
+    static_argnames=("static", "tols", "give_up"),
+    compiler_options=COMPILER_OPTIONS,
 )
 
 
 def correct_in_hyperplanes(
-    problem: Any, u_pred: Any, rows: Any, *, tol: float = 1e-10, step_tol: float = 1e-13
+    problem: Any,
+    u_pred: Any,
+    rows: Any,
+    *,
+    tol: float = 1e-10,
+    step_tol: float = 1e-13,
+    max_newton: int = 8,
+    give_up: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Correct each point ``u_pred[i]`` onto H = 0 within its hyperplane
     rowᵢᵀ(u − u_pred[i]) = 0 (Newton on the bordered system), all at once.
+
+    `max_newton` iterations at most; an update growing by more than `give_up` (default 1)
+    times the previous one fails the point.
 
     **Returns:** ``(u, converged)``: ``(k, n + 1)`` points and a boolean mask (‖H‖ ≤ `tol`).
     """
     u_pred = jnp.asarray(u_pred, jnp.float64)
     rows = jnp.asarray(rows, jnp.float64)
     dyn, static = split_problem(problem)
-    u, ok = _hyperplanes_jit(dyn, static, u_pred, rows, NewtonTolerances(tol, step_tol, 8))
+    tols = NewtonTolerances(tol, step_tol, max_newton)
+    u, ok = _hyperplanes_jit(dyn, static, u_pred, rows, tols, give_up)
     return np.asarray(u), np.asarray(ok)
 
 
