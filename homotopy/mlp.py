@@ -36,7 +36,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._checks import check_array as _check_matrix
 from .activations import Activation, get_activation
 from .degenerate import BranchStart, branch_start
 from .network import augment
@@ -113,12 +112,7 @@ class MLPHomotopy(LeastSquaresFit):
         *,
         output_bias: bool | None = None,
     ) -> None:
-        Xa = _check_matrix("X", X, (2,))
-        da = _check_matrix("d", d, (1, 2))
-        if da.shape[0] != Xa.shape[0]:
-            raise ValueError(
-                f"d: has {da.shape[0]} targets but X has {Xa.shape[0]} patterns (rows)"
-            )
+        Xa, da = self._checked_data(X, d)
         if isinstance(hidden, bool) or not isinstance(hidden, int | np.integer) or hidden < 1:
             raise ValueError(f"hidden: expected a positive integer, got {hidden!r}")
         if output not in OUTPUTS:
@@ -135,9 +129,6 @@ class MLPHomotopy(LeastSquaresFit):
             output_bias=output_bias, _augmented=augmented,
         ).items():  # fmt: skip
             object.__setattr__(self, k, v)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError("MLPHomotopy is immutable")
 
     def __repr__(self) -> str:
         return (

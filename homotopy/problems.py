@@ -173,12 +173,27 @@ def _transpose_product(design: Array, V: Array) -> Array:
 
 
 class LeastSquaresFit:
-    """The sizes, residual and error of a network fit to targets `d` (a mixin: the class
-    gives inputs `X`, targets `d` and ``embedding(w, lam)``, the network's outputs flattened
-    row-major)."""
+    """The data checks, immutability, sizes, residual and error of a network fit to targets
+    `d` (a mixin: the class gives inputs `X`, targets `d` and ``embedding(w, lam)``, the
+    network's outputs flattened row-major)."""
 
     X: Array
     d: Array
+
+    @staticmethod
+    def _checked_data(X: Any, d: Any) -> tuple[np.ndarray, np.ndarray]:
+        """X ``(L, n_in)`` and d ``(L,)`` or ``(L, m)`` as finite float64 arrays, or a
+        ValueError naming the bad one."""
+        Xa = _check_matrix("X", X, (2,))
+        da = _check_matrix("d", d, (1, 2))
+        if da.shape[0] != Xa.shape[0]:
+            raise ValueError(
+                f"d: has {da.shape[0]} targets but X has {Xa.shape[0]} patterns (rows)"
+            )
+        return Xa, da
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
 
     @property
     def n_patterns(self) -> int:
@@ -249,12 +264,7 @@ class NaturalHomotopy(LeastSquaresFit):
         *,
         bias: bool = False,
     ) -> None:
-        Xa = _check_matrix("X", X, (2,))
-        da = _check_matrix("d", d, (1, 2))
-        if da.shape[0] != Xa.shape[0]:
-            raise ValueError(
-                f"d: has {da.shape[0]} targets but X has {Xa.shape[0]} patterns (rows)"
-            )
+        Xa, da = self._checked_data(X, d)
         if objective not in OBJECTIVES:
             raise ValueError(f"objective: expected one of {OBJECTIVES}, got {objective!r}")
         s = Xa.shape[1] + int(bias)
@@ -274,9 +284,6 @@ class NaturalHomotopy(LeastSquaresFit):
         object.__setattr__(self, "activation", activation)
         object.__setattr__(self, "objective", objective)
         object.__setattr__(self, "bias", bool(bias))
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError("NaturalHomotopy is immutable")
 
     def __repr__(self) -> str:
         return (
