@@ -933,6 +933,12 @@ def track(
     )
     span = _check_span(lam_span)
     check_problem(problem)
+    # every argument checked before the start is computed (an MLPHomotopy's start() is a
+    # search of seconds): the algorithm is built once and cached for the Tracker below
+    algorithm(**{k: v for k, v in parts.items() if k not in ("lam_bound", "direction")})
+    _check_bound(lam_bound, span)
+    if direction is not None:
+        _check_direction(direction)
     if not isinstance(certify, bool):
         raise ValueError(f"certify: expected True or False, got {certify!r}")
     if certify:

@@ -616,3 +616,20 @@ def test_direction_and_lam_bound():
         h.track(line, lam_span=(0.5, 1.0), direction=[0.0, 0.0])
     with pytest.raises(ValueError, match="direction"):
         h.track(line, lam_span=(0.5, 1.0), direction=[1.0, 1.0, 1.0])
+
+
+def test_bad_options_are_refused_before_the_start_is_computed():
+    class Costly:
+        calls = 0
+
+        def H(self, w, lam):
+            return w - lam
+
+        def start(self):
+            Costly.calls += 1
+            return np.zeros(1)
+
+    for kw in (dict(no_such_option=1), dict(lam_bound="x"), dict(direction=[0.0, 0.0])):
+        with pytest.raises(ValueError):
+            h.track(Costly(), **kw)
+    assert Costly.calls == 0
