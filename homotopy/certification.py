@@ -245,7 +245,16 @@ def _enclose(problem: Any) -> tuple[np.ndarray, np.ndarray, str, str]:
 
 def enclose_H(problem: Any, w: Interval, lam: float) -> Interval:
     """An enclosure of H(w, λ) over the interval vector w."""
-    X, d, name, objective = _enclose(problem)
+    return _H(_enclose(problem), w, lam)
+
+
+def enclose_H_w(problem: Any, w: Interval, lam: float) -> Interval:
+    """An enclosure of H_w(w, λ) over the interval vector w."""
+    return _H_w(_enclose(problem), w, lam)
+
+
+def _H(data: tuple, w: Interval, lam: float) -> Interval:
+    X, d, name, objective = data
     z = matvec(X, w)
     s, d1, _ = _blend(name, z, lam)
     if objective == "interpolation":
@@ -253,9 +262,8 @@ def enclose_H(problem: Any, w: Interval, lam: float) -> Interval:
     return -matvec(X.T, d1 * (d - s))
 
 
-def enclose_H_w(problem: Any, w: Interval, lam: float) -> Interval:
-    """An enclosure of H_w(w, λ) over the interval vector w."""
-    X, d, name, objective = _enclose(problem)
+def _H_w(data: tuple, w: Interval, lam: float) -> Interval:
+    X, d, name, objective = data
     z = matvec(X, w)
     s, d1, d2 = _blend(name, z, lam)
     if objective == "interpolation":
@@ -274,6 +282,7 @@ def certify(problem: Any, w: Any, lam: float, *, max_radius: float | None = None
     **Raises:** `ValueError` naming `problem`, `activation`, `w` or `lam` for what cannot be
     certified (see the module docstring).
     """
+    data = _enclose(problem)  # once: the data are read for every radius tried
     w = check_array("w", w, (1,))
     if not isinstance(lam, int | float | np.floating) or not np.isfinite(lam):
         raise ValueError(f"lam: expected a finite number, got {lam!r}")
@@ -282,9 +291,9 @@ def certify(problem: Any, w: Any, lam: float, *, max_radius: float | None = None
         raise ValueError(f"w: expected {problem.n_unknowns} weights, got {w.shape[0]}")
     scale = 1.0 + float(np.max(np.abs(w)))
     r_max = 1e-6 * scale if max_radius is None else float(max_radius)
-    F = enclose_H(problem, Interval.point(w), lam)
+    F = _H(data, Interval.point(w), lam)
     residual = float(np.max(np.maximum(np.abs(F.lo), np.abs(F.hi))))
-    J0 = enclose_H_w(problem, Interval.point(w), lam).mid
+    J0 = _H_w(data, Interval.point(w), lam).mid
     try:
         Y = np.linalg.inv(J0)
     except np.linalg.LinAlgError:
@@ -296,7 +305,7 @@ def certify(problem: Any, w: Any, lam: float, *, max_radius: float | None = None
     best_contraction = np.inf
     while r <= r_max:
         box = Interval.mid_rad(w, np.full(n, r))
-        Jx = enclose_H_w(problem, box, lam)
+        Jx = _H_w(data, box, lam)
         M = Interval.point(np.eye(n)) - matvec(Y, Jx)  # ⊇ I − Y H_w(X)
         absM = np.maximum(np.abs(M.lo), np.abs(M.hi))
         contraction = float(np.max(_safe(absM.sum(axis=1), n)))

@@ -383,7 +383,7 @@ class MLPHomotopy(LeastSquaresFit):
                 wt = self.project_to_start(w + a * (K @ xi))
                 if not np.all(np.isfinite(wt)):
                     continue
-                rt = float(np.linalg.norm(self.start_kernel(wt).T @ self._call("grad_g", wt)))
+                rt = float(np.linalg.norm(self.reduced_gradient(wt)))
                 if best is None:
                     best = wt
                 if rt < rn:
