@@ -66,6 +66,12 @@ from .problems import (  # noqa: E402
     NaturalHomotopy as NaturalHomotopy,
 )
 from .protocol import Homotopy as Homotopy  # noqa: E402
+from .stationary import (  # noqa: E402
+    StationaryPoint as StationaryPoint,
+    StationaryPoints as StationaryPoints,
+    TargetHomotopy as TargetHomotopy,
+    stationary_points as stationary_points,
+)
 from .step_size import (  # noqa: E402
     AbstractStepSizeController as AbstractStepSizeController,
     AllgowerGeorg as AllgowerGeorg,

@@ -200,3 +200,13 @@ def get_activation(activation: str | Callable[[Array], Array] | Activation) -> A
             raise ValueError("activation: the callable must map a scalar to a scalar")
         return _from_callable(activation)
     raise ValueError(f"activation: expected a name or a callable, got {type(activation).__name__}")
+
+
+def interval_activation(activation: Any) -> str:
+    """σ's name for `homotopy.certification.IntervalData`: the built-in's name, or
+    ``"user-defined 'name'"`` (which `certify` refuses) for a callable or `Activation` that
+    merely shares a built-in's name."""
+    name = getattr(activation, "name", str(activation))
+    if BUILTIN_ACTIVATIONS.get(name) == activation:
+        return name
+    return f"user-defined {name!r}"

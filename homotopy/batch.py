@@ -300,11 +300,15 @@ def _stacked(problems: Sequence[Any]):
     treedef = flat[0][1]
     if any(td != treedef for _, td in flat):
         raise ValueError("problems: the problems differ in structure (PyTree or static fields)")
+    cols = list(zip(*(f[0] for f in flat), strict=True))
+    # a leaf that is one array object in every problem (e.g. the X of many targets) is passed
+    # once, not stacked: B copies of a large X would cost B times its memory
+    axes = tuple(not all(a is col[0] for a in col) for col in cols)
     try:
-        leaves = [jnp.stack(col) for col in zip(*(f[0] for f in flat), strict=True)]
+        leaves = [jnp.stack(col) if b else col[0] for col, b in zip(cols, axes, strict=True)]
     except (TypeError, ValueError) as err:
         raise ValueError(f"problems: their arrays differ in shape ({err})") from None
-    return jax.tree_util.tree_unflatten(treedef, leaves), None, (True,) * len(leaves)
+    return jax.tree_util.tree_unflatten(treedef, leaves), None, axes
 
 
 def track_many(

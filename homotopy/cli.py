@@ -23,6 +23,7 @@ progress line is drawn on stderr only when stderr is a terminal and ``--quiet`` 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -553,6 +554,78 @@ def _trace_hidden(args: argparse.Namespace, problem, opts: dict[str, Any], out) 
     return 0
 
 
+def solutions_payload(res) -> dict[str, Any]:
+    """The JSON of a `StationaryPoints` catalogue."""
+
+    def point(q) -> dict[str, Any]:
+        cert = q.certificate
+        return {
+            "w": q.w,
+            "error": q.error,
+            "gradient_norm": q.gradient_norm,
+            "kind": q.kind,
+            "index": q.index,
+            "nullity": q.nullity,
+            "hessian_eigenvalues": q.hessian_eigenvalues,
+            "orbit_size": q.orbit_size,
+            "copies_found": q.copies_found,
+            "found_by": list(q.found_by),
+            "hits": q.hits,
+            "saturated": q.saturated,
+            "certified": q.certified,
+            "certificate_radius": None if cert is None or not cert.certified else cert.radius,
+        }
+
+    return {
+        "lam": res.lam,
+        "counts": res.counts(),
+        "points": [point(q) for q in res.points],
+        "degenerate": [point(q) for q in res.degenerate],
+        "diverged": res.diverged,
+        "new_in_last_round": res.new_in_last_round,
+        "unseen_probability": res.unseen_probability,
+        "rounds": [dataclasses.asdict(r) for r in res.rounds],
+    }
+
+
+def _solutions(args: argparse.Namespace) -> int:
+    """``solutions``: every stationary point of E_λ found (`homotopy.stationary_points`)."""
+    from .stationary import stationary_points
+
+    problem = build_problem(args)
+    with Progress(1, enabled=not args.quiet) as bar:
+        bar.start(f"searching stationary points at λ = {args.lam:g} (the first run compiles)")
+        res = stationary_points(
+            problem, args.lam, batch=args.batch, rounds=args.rounds, seed=args.seed
+        )
+        bar.advance()
+    if args.json:
+        print(_dumps(solutions_payload(res)))
+        return 0
+    runs = sum(r.runs for r in res.rounds)
+    print(
+        f"[{args.data}] {len(res)} isolated stationary point(s) of E at λ = {res.lam:g} from "
+        f"{runs} runs ({res.diverged} to infinite weights); the last round found "
+        f"{res.new_in_last_round} new; counts {res.counts()}"
+    )
+    for k, q in enumerate(res.points):
+        cert = "certified" if q.certified else "not certified"
+        orbit = f", orbit of {q.orbit_size}" if q.orbit_size > 1 else ""
+        label = q.kind if q.kind != "saddle" else f"saddle of index {q.index}"
+        print(
+            f"  {k}: E = {q.error:.12g}  {label}{orbit}  ‖∇E‖ = {q.gradient_norm:.1e}  {cert}"
+            f"  (found by {', '.join(q.found_by)}; {q.hits} hits)\n     w = {_vec(q.w)}"
+        )
+    for q in res.degenerate:
+        why = "saturated units" if q.saturated else "a continuum"
+        print(
+            f"  degenerate ({why}): E = {q.error:.12g}, Hessian eigenvalues: {q.index} "
+            f"negative, {q.nullity} zero, {q.hessian_eigenvalues.size - q.index - q.nullity} "
+            f"positive; {q.hits} hits"
+        )
+    return 0
+
+
 def _curvature(args: argparse.Namespace) -> int:
     from . import geometry
     from .tracker import track
@@ -827,6 +900,23 @@ def build_parser() -> argparse.ArgumentParser:
     curv.add_argument("--n-grid", type=int, default=None, help="seeds per axis in the box")
     curv.add_argument("--json", action="store_true", help="print the results as JSON")
     curv.set_defaults(func=_curvature)
+
+    sol = sub.add_parser(
+        "solutions",
+        parents=[common],
+        help="every stationary point of the error at λ, classified and certified",
+        description="Search the stationary points of E_λ (the λ-path, target homotopies and "
+        "deflation, in rounds until one finds nothing new); print each one's error, Hessian "
+        "inertia, symmetry orbit and certificate, or all of it as JSON with --json.",
+    )
+    _problem_args(sol)
+    sol.add_argument("--lam", type=float, default=1.0, help="λ in [0, 1] (1)")
+    sol.add_argument("--hidden", type=int, default=None, metavar="H", help="H hidden units")
+    sol.add_argument("--batch", type=int, default=32, help="runs per method and round (32)")
+    sol.add_argument("--rounds", type=int, default=8, help="rounds at most (8)")
+    sol.add_argument("--seed", type=int, default=0, help="of the random weights (0)")
+    sol.add_argument("--json", action="store_true", help="print the catalogue as JSON")
+    sol.set_defaults(func=_solutions)
 
     plot = sub.add_parser(
         "plot",

@@ -36,7 +36,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .activations import Activation, get_activation
+from .activations import Activation, get_activation, interval_activation
+from .certification import IntervalData
 from .degenerate import BranchStart, branch_start
 from .network import augment
 from .problems import LeastSquaresFit, linear_start
@@ -228,6 +229,15 @@ class MLPHomotopy(LeastSquaresFit):
     def jacobian(self, w: Array, lam: Array | float) -> Array:
         """[H_θ | H_λ] = [∇²E_λ | ∂∇E_λ/∂λ] by forward-mode autodiff of `H`."""
         return jacobian_of(self.H, w, lam)
+
+    def interval_data(self) -> IntervalData:
+        """The network Y = σ_λ(X̃W)V + 1cᵀ (X̃, D, σ, h, output node, c) as `homotopy.certify`
+        encloses it (the `homotopy.protocol` hook)."""
+        return IntervalData(
+            "mlp", np.asarray(self.design, np.float64), np.asarray(self._targets(), np.float64),
+            interval_activation(self.activation), hidden=self.hidden, output=self.output,
+            output_bias=self.output_bias,
+        )  # fmt: skip
 
     def prepared(self) -> MLPHomotopy:
         """The same problem with the bias column in X (the `homotopy.protocol` hook)."""

@@ -19,7 +19,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._checks import check_array as _check_matrix
-from .activations import Activation, get_activation
+from .activations import Activation, get_activation, interval_activation
+from .certification import IntervalData
 from .network import SingleLayerPerceptron, augment
 from .protocol import jacobian_of as jacobian_of
 
@@ -210,6 +211,12 @@ class LeastSquaresFit:
     def targets(self) -> Array:
         """d flattened like `embedding`, ``(L·m,)`` (the `homotopy.manifold` hook)."""
         return self.d.reshape(-1)
+
+    def with_targets(self, d: Any) -> Any:
+        """The same network fitted to targets `d` (of d's shape; traceable, unchecked: the
+        target homotopies of `homotopy.stationary` call it inside ``jit``)."""
+        (X, _), aux = self._tree_flatten()  # type: ignore[attr-defined]
+        return type(self)._tree_unflatten(aux, (X, d))  # type: ignore[attr-defined]
 
     def residual(self, w: Array, lam: Array | float) -> Array:
         """r = d − φ_λ(w) (flattened like `embedding`)."""
@@ -436,12 +443,16 @@ class NaturalHomotopy(LeastSquaresFit):
         object.__setattr__(self, "_bucketed", obj)
         return obj
 
-    def interval_data(self) -> tuple[np.ndarray, np.ndarray, str, str]:
-        """(X̃, d, σ's name, objective) as numpy arrays: what `homotopy.certify` encloses."""
+    def interval_data(self) -> IntervalData:
+        """The single-layer network Y = σ_λ(X̃W) (X̃, D, σ, objective) as `homotopy.certify`
+        encloses it (the `homotopy.protocol` hook)."""
         X = np.asarray(self.X, np.float64)
         if self.bias:
             X = np.concatenate([X, np.ones((X.shape[0], 1))], axis=1)
-        return X, np.asarray(self.d, np.float64), self.activation.name, self.objective
+        return IntervalData(
+            "single_layer", X, np.asarray(self.d, np.float64),
+            interval_activation(self.activation), self.objective,
+        )  # fmt: skip
 
     def start(self) -> np.ndarray:
         """The λ = 0 solution: w₀ = X̃⁺d (the unique linear least-squares / interpolation weights).

@@ -12,8 +12,11 @@ problem. Any object that has the methods below is a problem; nothing needs subcl
   manifold (`track` then starts its loop at the branch's lifted point).
 - ``start_diagnosis(w, lam) -> str | None``, optional: why (w, λ) is not a valid start (then
   `track` returns an INVALID_START path with that reason and does not track), or ``None``.
-- ``interval_data() -> (X̃, d, σ name, objective)``, optional: what `homotopy.certify` (and
-  ``track(..., certify=True)``) encloses in interval arithmetic.
+- ``interval_data() -> IntervalData``, optional: the problem's network described for
+  `homotopy.certify` (and ``track(..., certify=True)``), which encloses its H and H_w in
+  interval arithmetic (`homotopy.certification.IntervalData`: a single-layer or
+  one-hidden-layer network, its X̃, D, σ and layout; `NaturalHomotopy` and `MLPHomotopy`
+  have it). A legacy ``(X̃, d, σ name, objective)`` tuple is read as a single layer.
 - ``n_unknowns``, optional: n, checked against the start.
 - ``prepared() -> problem``, optional: the same problem (the same H, bit for bit up to
   rounding, the same unknowns) in the form cheapest to evaluate many times, e.g. with

@@ -289,3 +289,21 @@ def test_trace_hidden_traces_every_branch(capsys, tmp_path):
     assert loaded.lam[0] == 0.0 and loaded.status is homotopy.Status.DIVERGED
     assert cli.main(["trace", "hidden_pair", "--hidden", "0", "--quiet"]) == 2
     assert "--hidden: expected a positive number" in capsys.readouterr().err
+
+
+def test_solutions_lists_every_point_with_its_certificate(capsys):
+    data = "fold"
+    assert cli.main(["solutions", data, "--quiet", "--batch", "8", "--rounds", "2", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["lam"] == 1.0 and out["points"]
+    best = out["points"][0]
+    assert best["kind"] == "minimum" and best["certified"] and best["gradient_norm"] < 1e-12
+    assert best["certificate_radius"] > 0 and set(best["found_by"]) <= {
+        "lambda_path", "targets", "deflation",
+    }  # fmt: skip
+    assert sum(r["runs"] for r in out["rounds"]) > 1
+    assert cli.main(["solutions", data, "--quiet", "--batch", "8", "--rounds", "2"]) == 0
+    text = capsys.readouterr().out
+    assert "isolated stationary point(s)" in text and "certified" in text
+    assert cli.main(["solutions", data, "--quiet", "--lam", "2"]) == 2
+    assert "lam:" in capsys.readouterr().err

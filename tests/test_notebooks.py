@@ -30,6 +30,7 @@ NOTEBOOKS = [
     "04_when_homotopy_fails.ipynb",
     "05_layers_as_homeomorphisms.ipynb",
     "06_hidden_layer_networks.ipynb",
+    "07_every_stationary_point.ipynb",
 ]
 KERNEL_NAME = "homotopy-tests"
 CELL_TIMEOUT_S = 120
