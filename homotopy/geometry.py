@@ -157,12 +157,24 @@ class RegionCurvature:
 class TubeResult:
     """Whether dist(target, Z_region) < ρ = 1/k_max, with the projection used.
 
-    - `inside`: ``distance < radius``.
-    - `distance`: ‖target − φ_λ(w)‖ at the best projection found.
-    - `radius`: ρ = 1/k_max over the region.
+    - `inside`: the verdict: ``distance < radius`` (numerical), or with ``proven=True``
+      ``distance_upper < radius_lower`` (then `inside` is True only when it is proven).
+    - `distance`: ‖target − φ_λ(w)‖ at the best projection found (float).
+    - `radius`: the radius the verdict used: ρ = 1/k_max over the region (numerical), or the
+      proven `radius_lower`.
     - `w`, `point`: the projection's weights and φ_λ(w).
     - `orthogonality`: `generalized_orthogonality` at `w` (≈ 0 for an orthogonal foot point;
       larger when the projection was stopped by the box boundary).
+    - `proven`: whether ``inside`` is a theorem (see `in_uniqueness_tube`); False for every
+      numerical verdict.
+    - `distance_upper`: a proven upper bound on ‖target − φ_λ(w)‖ (``nan`` if not computed).
+    - `radius_lower`: the proven 1/k_upper of `curvature_bound.curvature_upper_bound` over the
+      box (``nan`` if not computed).
+    - `unique_in_box`: proven that E_t = ½‖target − φ_λ‖² is strictly convex on the box
+      (`curvature_bound.strictly_convex_on_box`): one minimizer and at most one critical point
+      there. False: not proven (not: proven false).
+    - `message`: what was proved, or that the verdict is a numerical estimate and why.
+    - `bound`: the `curvature_bound.CurvatureBound` used, or None.
     """
 
     inside: bool
@@ -171,6 +183,12 @@ class TubeResult:
     w: np.ndarray
     point: np.ndarray
     orthogonality: float
+    proven: bool = False
+    distance_upper: float = math.nan
+    radius_lower: float = math.nan
+    unique_in_box: bool = False
+    message: str = ""
+    bound: Any = None
 
 
 @dataclass(frozen=True)
@@ -1033,24 +1051,78 @@ def uniqueness_radius(problem: Any, lam: float, region: Any, **kwargs: Any) -> f
     return max_curvature_over(problem, lam, region, **kwargs).radius
 
 
+_NUMERICAL = (
+    "numerical estimate: ρ = 1/k_max with k_max from a local search (a lower estimate of the "
+    "maximum curvature, so ρ may be too large) and the float distance"
+)
+
+
+def _provability(problem: Any, is_box: bool) -> str | None:
+    """None when a proven verdict is possible, else the reason it is not."""
+    from . import curvature_bound
+
+    if not is_box:
+        return "region: a proven verdict needs a box (Box or (n, 2) array), not samples"
+    try:
+        curvature_bound._natural_data(problem)
+    except ValueError as err:
+        return str(err)
+    return None
+
+
 def in_uniqueness_tube(
     problem: Any,
     target: Any,
     lam: float,
     region: Any,
     *,
-    radius: float | RegionCurvature | None = None,
+    radius: Any = None,
     n_starts: int = 8,
     n_grid: int | None = None,
+    proven: bool = False,
 ) -> TubeResult:
     """dist(target, φ_λ(region)) < ρ = 1/k_max, the distance from ½‖target − φ_λ(w)‖² minimized.
 
-    The projection of the target point (any point of R^M, not only the problem's targets) runs
+    The projection of the target point t (any point of R^M, not only the problem's targets) runs
     scipy ``least_squares`` on the embedding (bounded to the box; for samples, unbounded) from
     the `n_starts` region seeds nearest the target, keeps the best, and polishes it by Newton
-    steps with the exact Hessian G − II_r. `radius` may be given (a float ρ or a
-    `RegionCurvature`) to skip recomputing k_max.
+    steps with the exact Hessian G − II_r. `radius` may be given (a float ρ, a
+    `RegionCurvature` or a `curvature_bound.CurvatureBound`) to skip recomputing k_max.
+
+    **Numerical verdict** (default): ``distance < 1/k_max`` with k_max from
+    `max_curvature_over`, a local search, so k_max may be underestimated and ρ overestimated;
+    ``proven=False``.
+
+    **Proven verdict** (``proven=True``, a box region, a problem with the single-layer
+    ``interval_data()`` hook: `NaturalHomotopy` with tanh, logistic or arctan): the projection
+    w* (clipped into the box) gives ``distance_upper`` ≥ ‖t − φ_λ(w*)‖ in interval arithmetic,
+    `curvature_bound.curvature_upper_bound` gives k_upper ≥ k(w) on the whole box and
+    ``radius_lower = 1/k_upper``; ``inside = proven = distance_upper < radius_lower``. What
+    that proves, with E_t(w) = ½‖t − φ_λ(w)‖² and ρ = radius_lower:
+
+    1. dist(t, φ_λ(box)) ≤ distance_upper < ρ: t lies in the tube of radius ρ about φ_λ(box).
+    2. Every critical point w of E_t in the box with ‖t − φ_λ(w)‖ < ρ (among them every
+       interior minimizer of E_t over the box, since min E_t ≤ ½ distance_upper²) is a
+       nondegenerate strict local minimizer: there r = t − φ_λ(w) is normal, so
+       |vᵀII_r v| = |rᵀP_N∂²φ[v, v]| ≤ ‖r‖ k(w) vᵀGv < vᵀGv and ∇²E_t = G − II_r ≻ 0.
+       In particular t is not a focal point of φ_λ(w) for any such w.
+
+    It does **not** prove that the nearest point is unique (two distant parts of φ_λ(box) may
+    be close to each other: 1/k_max bounds the reach only from above), nor that w* is within
+    any distance of a critical point. `unique_in_box` is the stronger, separately proven
+    statement: sup ‖t − φ_λ‖·k_raw < 1 on every leaf of the bound's partition, so E_t is
+    strictly convex on the box (one minimizer, at most one critical point, one nearest point
+    of φ_λ(box)). ``inside=False`` means not proven, not outside.
+
+    When a proven verdict is impossible (no hook, e.g. `FunctionHomotopy` or `MLPHomotopy`; an
+    activation without enclosures; a `Samples` region) ``proven=True`` falls back to the
+    numerical verdict with ``proven=False`` and a `message` saying why (it does not raise).
+
+    **Raises:** `ValueError` naming `target`, `region` or `radius` (with ``proven=True``, a
+    radius must be None or a CurvatureBound for this λ and box: a float cannot be trusted).
     """
+    from . import curvature_bound as cbound
+
     p = _check_problem(problem)
     lam = check_lam(lam)
     lo, hi, seeds = _region(p.manifold.n, region, n_grid)
@@ -1060,7 +1132,29 @@ def in_uniqueness_tube(
     )
     Z = np.asarray(_embeddings_jit(p.dynamic, p.static, jnp.asarray(seeds), lam))
     tgt = np.asarray(_check_vector("target", target, Z.shape[1]))
-    if radius is None:
+    why_not = _provability(problem, is_box) if proven else None
+    prove = proven and why_not is None
+    bound = None
+    if isinstance(radius, cbound.CurvatureBound):
+        bound = radius
+        if bound.lam != lam or not (
+            np.array_equal(bound.box.lo, lo) and np.array_equal(bound.box.hi, hi) and is_box
+        ):
+            raise ValueError(
+                f"radius: this CurvatureBound is for λ = {bound.lam} and the box "
+                f"[{bound.box.lo.tolist()}, {bound.box.hi.tolist()}], not for λ = {lam} and "
+                "this region; pass the bound of this λ and box (or None)"
+            )
+        rho = bound.radius_lower
+    elif prove and radius is not None:
+        raise ValueError(
+            "radius: a proven verdict needs radius=None or a curvature_bound.CurvatureBound "
+            f"(a {type(radius).__name__} radius is not proven)"
+        )
+    elif prove:
+        bound = cbound.curvature_upper_bound(problem, lam, Box(lo, hi))
+        rho = bound.radius_lower
+    elif radius is None:
         rho = max_curvature_over(problem, lam, region, n_grid=n_grid).radius
     elif isinstance(radius, RegionCurvature):
         rho = radius.radius
@@ -1089,9 +1183,40 @@ def in_uniqueness_tube(
         if dist < best_d:
             best_w, best_d = sol.x, dist
     best_w, best_d = _newton_polish(p, tgt, lam, best_w, best_d, lo, hi, is_box)
+    if is_box:  # the proof needs w* in the box exactly; the solver may overshoot by rounding
+        best_w = np.clip(best_w, lo, hi)
     point = np.asarray(_embedding_jit(p.dynamic, p.static, jnp.asarray(best_w), lam))
     J = np.asarray(_jacobian_jit(p.dynamic, p.static, jnp.asarray(best_w), lam))
     r = tgt - point
     nr = float(np.linalg.norm(r))
+    best_d = nr
     orth = 0.0 if nr == 0.0 else float(np.linalg.norm(J.T @ r)) / (float(np.linalg.norm(J, 2)) * nr)
-    return TubeResult(bool(best_d < rho), best_d, rho, np.asarray(best_w), point, orth)
+    base = (np.asarray(best_w), point, orth)
+    if not prove:
+        msg = _NUMERICAL if why_not is None else f"{_NUMERICAL}; cannot prove: {why_not}"
+        return TubeResult(
+            bool(best_d < rho), best_d, rho, base[0], base[1], base[2], message=msg, bound=bound
+        )
+    assert bound is not None
+    d_up = cbound.distance_upper_bound(problem, tgt, lam, best_w)
+    rho_low = bound.radius_lower
+    inside = bool(d_up < rho_low)
+    unique = cbound.strictly_convex_on_box(problem, tgt, bound)
+    if inside:
+        msg = (
+            f"proven: ‖t − φ_λ(w*)‖ ≤ {d_up:.6g} < ρ_lower = {rho_low:.6g} = 1/k_upper with w* "
+            "in the box: every critical point of E_t in the box within ρ_lower of t is a "
+            "nondegenerate local minimum"
+        )
+    else:
+        msg = (
+            f"not proven: ‖t − φ_λ(w*)‖ ≤ {d_up:.6g} is not below the proven ρ_lower = "
+            f"{rho_low:.6g} (k_upper = {bound.k_upper:.6g}; {bound.message})"
+        )
+    if unique:
+        msg += "; E_t is proven strictly convex on the box (a unique minimizer there)"
+    return TubeResult(
+        inside, best_d, rho_low, base[0], base[1], base[2],
+        proven=inside, distance_upper=d_up, radius_lower=rho_low, unique_in_box=unique,
+        message=msg, bound=bound,
+    )  # fmt: skip
