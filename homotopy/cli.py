@@ -7,11 +7,12 @@ Subcommands:
   ``./homotopy-out``).
 - ``homotopy trace DATA [options] [--out PATH.npz] [--json]``: trace the natural homotopy of a
   data set. ``DATA`` is an ``.npz`` file with arrays ``X`` (L, n_in) and ``d`` (L,) or (L, m),
-  a ``.csv`` file whose last column is the target (an optional header row is skipped), or the
-  name of a built-in data set (`homotopy.datasets`).
+  a ``.csv`` file whose last column is the target (a first row with no number in it is a
+  header, echoed in the summary), or the name of a built-in data set (`homotopy.datasets`).
 - ``homotopy curvature DATA --lam L [--w W ...]``: curvature, focal distances and the
   uniqueness radius at the solution(s) of the path at λ = L (or at the weights given).
-- ``homotopy plot PATH.npz [--data DATA] [--out FIG.png]``: draw a saved path.
+- ``homotopy plot PATH.npz [--data DATA] [--out FIG.png]``: draw a saved path; ``--data``
+  must be the data (and options) it was traced on, checked by the fingerprint saved with it.
 
 Bad input (a missing or unreadable file, wrong shapes, NaN, a rank-deficient X, an unknown
 activation or option) ends with one line ``homotopy: error: …`` on stderr and exit code 2,
@@ -132,31 +133,48 @@ def _read_npz(file: str) -> tuple[np.ndarray, np.ndarray]:
     return X, d
 
 
-def _read_csv(file: str) -> tuple[np.ndarray, np.ndarray]:
+def _read_csv(file: str) -> tuple[np.ndarray, np.ndarray, list[str] | None]:
+    """``(X, d, header)`` of a CSV file: the first row is a header (returned, else ``None``)
+    only when none of its cells is a number, so a typo in the first data row is an error,
+    not a row silently dropped; a UTF-8 byte-order mark is ignored."""
     try:
-        with open(file, encoding="utf-8") as fh:
+        with open(file, encoding="utf-8-sig") as fh:  # -sig: a BOM is not part of cell 1
             lines = fh.read().splitlines()
     except UnicodeDecodeError:
         raise ValueError(f"DATA: {file!r} is not a UTF-8 text (CSV) file") from None
     rows: list[list[float]] = []
-    first_numeric_line = None
+    header: list[str] | None = None
+    header_line = 0
     for i, line in enumerate(lines, start=1):
         text = line.strip()
         if not text or text.startswith("#"):
             continue
         cells = [c.strip() for c in text.split(",")]
-        try:
-            values = [float(c) for c in cells]
-        except ValueError:
-            if not rows and first_numeric_line is None:
-                first_numeric_line = -1  # a header row: skipped, once
-                continue
-            bad = next(c for c in cells if not _is_float(c))
-            raise ValueError(f"DATA: {file}, line {i}: cannot read {bad!r} as a number") from None
+        numeric = [_is_float(c) for c in cells]
+        if not rows and header is None and not any(numeric):
+            header, header_line = cells, i  # a header row: kept for the summary, once
+            continue
+        if not all(numeric):
+            col = numeric.index(False)
+            hint = (
+                " (the first row is a header only when none of its cells is a number)"
+                if not rows and header is None
+                else ""
+            )
+            raise ValueError(
+                f"DATA: {file}, line {i}: cannot read {cells[col]!r} as a number "
+                f"(column {col + 1}){hint}"
+            )
+        values = [float(c) for c in cells]
         if rows and len(values) != len(rows[0]):
             raise ValueError(
                 f"DATA: {file}, line {i}: {len(values)} columns, but the first data row has "
                 f"{len(rows[0])}"
+            )
+        if not rows and header is not None and len(header) != len(values):
+            raise ValueError(
+                f"DATA: {file}, line {header_line}: the header has {len(header)} columns, "
+                f"but the first data row (line {i}) has {len(values)}"
             )
         rows.append(values)
     if not rows:
@@ -167,7 +185,7 @@ def _read_csv(file: str) -> tuple[np.ndarray, np.ndarray]:
             f"DATA: {file} has {A.shape[1]} column; a CSV needs at least 2 (the inputs, then "
             "the target in the last column)"
         )
-    return A[:, :-1], A[:, -1]
+    return A[:, :-1], A[:, -1], header
 
 
 def _is_float(text: str) -> bool:
@@ -184,13 +202,21 @@ def load_data(spec: str) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     `defaults` holds the built-in set's ``objective`` and ``bias`` (empty for a file).
 
     **Raises:** `ValueError` with a one-line message for a missing/unreadable file, an
-    unsupported suffix, or arrays of the wrong shape, with NaN, or a rank-deficient X.
+    unsupported suffix, a CSV cell that is not a number (naming its line and column), or
+    arrays of the wrong shape, with NaN, or a rank-deficient X.
     """
+    X, d, defaults, _ = _load(spec)
+    return X, d, defaults
+
+
+def _load(spec: str) -> tuple[np.ndarray, np.ndarray, dict[str, Any], list[str] | None]:
+    """`load_data` and the CSV's header row (``None`` without one)."""
     from . import datasets
 
     if not os.path.exists(spec) and spec in datasets.DATASETS:
         ds = datasets.load(spec)
-        return np.asarray(ds.X), np.asarray(ds.d), {"objective": ds.objective, "bias": ds.bias}
+        defaults = {"objective": ds.objective, "bias": ds.bias}
+        return np.asarray(ds.X), np.asarray(ds.d), defaults, None
     if not os.path.exists(spec):
         raise ValueError(
             f"DATA: no such file {spec!r} (give an .npz or .csv file, or a built-in data set: "
@@ -200,15 +226,14 @@ def load_data(spec: str) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
         raise ValueError(f"DATA: {spec!r} is a directory, not a data file")
     suffix = os.path.splitext(spec)[1].lower()
     if suffix == ".npz":
-        X, d = _read_npz(spec)
-    elif suffix in (".csv", ".txt"):
-        X, d = _read_csv(spec)
-    else:
-        raise ValueError(
-            f"DATA: unsupported file type {suffix or '(none)'!r}; use .npz (arrays X, d) or "
-            ".csv (last column the target)"
-        )
-    return X, d, {}
+        return *_read_npz(spec), {}, None
+    if suffix in (".csv", ".txt"):
+        X, d, header = _read_csv(spec)
+        return X, d, {}, header
+    raise ValueError(
+        f"DATA: unsupported file type {suffix or '(none)'!r}; use .npz (arrays X, d) or "
+        ".csv (last column the target)"
+    )
 
 
 def check_data(X: Any, d: Any, bias: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -255,9 +280,14 @@ def check_data(X: Any, d: Any, bias: bool) -> tuple[np.ndarray, np.ndarray]:
 def build_problem(args: argparse.Namespace):
     """The `NaturalHomotopy` of ``args.data`` with the command-line options, or with
     ``--hidden H`` the `MLPHomotopy` with H hidden units."""
+    return _build(args)[0]
+
+
+def _build(args: argparse.Namespace) -> tuple[Any, list[str] | None]:
+    """`build_problem` and the data's CSV header row (``None`` without one)."""
     from .problems import NaturalHomotopy
 
-    X, d, defaults = load_data(args.data)
+    X, d, defaults, header = _load(args.data)
     objective = args.objective or defaults.get("objective", "least_squares")
     bias = args.bias if args.bias is not None else defaults.get("bias", False)
     X, d = check_data(X, d, bias)
@@ -269,8 +299,8 @@ def build_problem(args: argparse.Namespace):
             raise ValueError(f"--hidden: expected a positive number of hidden units, got {hidden}")
         if objective != "least_squares":
             raise ValueError("--hidden: a hidden-layer network needs --objective least_squares")
-        return MLPHomotopy(X, d, hidden, args.activation, bias=bias)
-    return NaturalHomotopy(X, d, args.activation, objective, bias=bias)
+        return MLPHomotopy(X, d, hidden, args.activation, bias=bias), header
+    return NaturalHomotopy(X, d, args.activation, objective, bias=bias), header
 
 
 def _track_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -365,9 +395,11 @@ def _vec(w: Any, precision: int = 10) -> str:
     return np.array2string(np.asarray(w), precision=precision, separator=", ")
 
 
-def summary(name: str, problem, path) -> str:
-    """A readable multi-line summary of a traced path."""
+def summary(name: str, problem, path, header: Sequence[str] | None = None) -> str:
+    """A readable multi-line summary of a traced path (with the data's CSV `header` row)."""
     lines = [f"{name}", f"  problem  {problem!r}"]
+    if header is not None:  # echoed: the user sees which row was taken for the header
+        lines.append(f"  header   {', '.join(header)} (the CSV's first row; target last)")
     lines.append(f"  status   {path.status.value}: {path.message}")
     st = path.stats
     lines.append(
@@ -469,11 +501,11 @@ def _demo(args: argparse.Namespace) -> int:
 def _trace(args: argparse.Namespace) -> int:
     from .tracker import track
 
-    problem = build_problem(args)
+    problem, header = _build(args)
     opts = _track_options(args)
     out = _out_file(args.out) if args.out else None
     if getattr(args, "hidden", None) is not None:
-        return _trace_hidden(args, problem, opts, out)
+        return _trace_hidden(args, problem, opts, out, header)
     with Progress(1 + bool(out), enabled=not args.quiet) as bar:
         bar.start("tracing (the first run compiles)")
         path = track(problem, **opts)
@@ -485,15 +517,17 @@ def _trace(args: argparse.Namespace) -> int:
                 out += ".npz"
             bar.advance()
     if args.json:
-        print(_dumps(path_payload(problem, path)))
+        print(_dumps({**path_payload(problem, path), "header": header}))
     else:
-        print(summary(f"[{args.data}]", problem, path))
+        print(summary(f"[{args.data}]", problem, path, header))
         if out:
             print(f"path saved to {os.path.abspath(out)}")
     return 0
 
 
-def _trace_hidden(args: argparse.Namespace, problem, opts: dict[str, Any], out) -> int:
+def _trace_hidden(
+    args: argparse.Namespace, problem, opts: dict[str, Any], out, header: list[str] | None
+) -> int:
     """``trace --hidden H``: search the linear network's solution manifold for the points
     branches leave from, then trace every branch found (`MLPHomotopy.start_search`)."""
     from .tracker import track
@@ -530,6 +564,7 @@ def _trace_hidden(args: argparse.Namespace, problem, opts: dict[str, Any], out) 
             _dumps(
                 {
                     "search": head,
+                    "header": header,
                     "branches": [
                         {
                             "reduced_value": b.reduced_value,
@@ -545,6 +580,8 @@ def _trace_hidden(args: argparse.Namespace, problem, opts: dict[str, Any], out) 
         )
         return 0
     print(f"[{args.data}] {head}")
+    if header is not None:
+        print(f"  header   {', '.join(header)} (the CSV's first row; target last)")
     for k, (b, path) in enumerate(zip(found, paths, strict=True)):
         print(
             summary(f"branch {k}: g = {b.reduced_value:.10g}, index {b.index} on M₀", problem, path)
@@ -733,7 +770,7 @@ def _curvature(args: argparse.Namespace) -> int:
 
 def _plot(args: argparse.Namespace) -> int:
     from .manifold import dimensions
-    from .path import load_path
+    from .path import load_path, problem_fingerprint
 
     file = args.path
     if not os.path.isfile(file):
@@ -742,11 +779,9 @@ def _plot(args: argparse.Namespace) -> int:
         raise ValueError(f"PATH: {file!r} is not an .npz file saved by 'homotopy trace --out'")
     try:
         path = load_path(file)
-    except KeyError as err:
-        raise ValueError(
-            f"PATH: {file!r} is not a path saved by homotopy ({_fmt_err(err)})"
-        ) from None
-    except (zipfile.BadZipFile, EOFError, ValueError, OSError) as err:
+    except ValueError as err:  # load_path's messages name the file as "file: 'P.npz' …"
+        raise ValueError(f"PATH: {str(err).removeprefix('file: ')}") from None
+    except (zipfile.BadZipFile, EOFError, OSError) as err:
         raise ValueError(f"PATH: cannot read {file!r}: {_fmt_err(err)}") from None
     out = args.out or os.path.splitext(file)[0] + ".png"
     stem, suffix = os.path.splitext(out)
@@ -762,7 +797,19 @@ def _plot(args: argparse.Namespace) -> int:
                 f"--data: the path has {path.w.shape[1]} weights but this problem has "
                 f"{problem.n_unknowns} (check --bias and the data file)"
             )
-        path = load_path(file, problem)
+        if path.fingerprint is None:
+            print(
+                f"homotopy: note: {file} holds no fingerprint of its data (saved by an older "
+                "version), so --data could not be checked against it",
+                file=sys.stderr,
+            )
+        elif problem_fingerprint(problem) != path.fingerprint:
+            raise ValueError(
+                f"--data: {args.data!r} with these options (--activation, --objective, --bias) "
+                f"is not the problem {file!r} was traced on (its fingerprint differs); give "
+                "the data and options used with 'homotopy trace'"
+            )
+        path = dataclasses.replace(path, problem=problem)
         jobs.append((f"{stem}-curvature{suffix}", "curvature along the path"))
         if dimensions(problem) == (3, 2):  # a surface in R³: M = L·m = 3, n = s·m = 2
             jobs.append((f"{stem}-manifold{suffix}", "data manifold"))

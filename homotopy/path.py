@@ -2,14 +2,17 @@
 
 Plain data: a `Path` holds arrays and the problem it was traced on; the only computation it
 asks for, re-correcting points at a λ (`Path.at`), is `homotopy.correctors.correct_at`, a
-function of the problem.
+function of the problem. A saved path carries the `fingerprint` of its problem's data and
+settings, so that it is not combined with another problem by mistake.
 """
 
 from __future__ import annotations
 
 import enum
+import hashlib
 import json
 import os
+import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +21,47 @@ import numpy as np
 
 from ._hermite import hermite
 from ._io import atomic_path
+
+
+DEFAULT_TOL = 1e-10  # ‖H‖ a re-corrected point must meet when the path holds no tol (track's)
+NEWTON_STEP_TOL = 1e-12  # correct_at's relative step size at which Newton stops
+
+
+def problem_fingerprint(problem: Any) -> str | None:
+    """A SHA-256 hex digest of the problem's data (`X`, `d`) and settings (activation name,
+    objective, bias, hidden, output, output_bias), or ``None`` for a problem without `X` and `d`.
+
+    Read with ``getattr`` only, so any problem type works; `d` of shape ``(L,)`` and ``(L, 1)``
+    give the same digest (the same H).
+    """
+    X, d = getattr(problem, "X", None), getattr(problem, "d", None)
+    if X is None or d is None:
+        return None
+    try:
+        X = np.ascontiguousarray(X, dtype="<f8")
+        d = np.ascontiguousarray(d, dtype="<f8")
+    except (TypeError, ValueError):
+        return None
+    X = X.reshape(X.shape[0], -1) if X.ndim else X
+    d = d.reshape(d.shape[0], -1) if d.ndim else d
+    act = getattr(problem, "activation", None)
+    if act is not None and not isinstance(act, str):
+        act = getattr(act, "name", None) or getattr(act, "__qualname__", type(act).__name__)
+    settings: dict[str, Any] = {"activation": act}
+    for key in ("objective", "bias", "hidden", "output", "output_bias"):
+        value = getattr(problem, key, None)
+        if isinstance(value, bool | np.bool_):
+            value = bool(value)
+        elif isinstance(value, int | np.integer):
+            value = int(value)
+        elif value is not None:
+            value = str(value)
+        settings[key] = value
+    head = {"version": 1, "settings": settings, "X": list(X.shape), "d": list(d.shape)}
+    digest = hashlib.sha256(json.dumps(head, sort_keys=True).encode())
+    digest.update(X.tobytes())
+    digest.update(d.tobytes())
+    return digest.hexdigest()
 
 
 class Status(enum.Enum):
@@ -78,7 +122,11 @@ class Path:
     ``rejected_steps``, ``newton_iterations``, ``jacobian_evaluations`` (of [H_w | H_λ])
     and ``jvp_evaluations`` (Jacobian-vector products, about the cost of one H each).
     `problem` is kept (not saved) so that `at` can correct points. `certificate`: with
-    ``track(..., certify=True)``, the `homotopy.Certificate` of `w_end` (not saved).
+    ``track(..., certify=True)``, the `homotopy.Certificate` of `w_end` (not saved). `tol`:
+    the ‖H‖ tolerance the path was traced with, where known (`at` checks its points
+    against it). `fingerprint`: of a loaded path, the `problem_fingerprint` stored in its
+    file (``None`` for an older file, or a path not loaded); `save` writes the attached
+    problem's.
     """
 
     status: Status
@@ -94,6 +142,8 @@ class Path:
     lam_span: tuple[float, float] = (0.0, 1.0)
     problem: Any = field(default=None, repr=False)
     certificate: Any = field(default=None, repr=False)
+    tol: float | None = None
+    fingerprint: str | None = field(default=None, repr=False)
 
     @property
     def success(self) -> bool:
@@ -117,19 +167,32 @@ class Path:
             f"stats={dict(self.stats)})"
         )
 
-    def at(self, lam: float, *, problem: Any = None, tol: float = 1e-12) -> np.ndarray:
+    def at(self, lam: float, *, problem: Any = None, tol: float | None = None) -> np.ndarray:
         """All points of the path at this λ: ``(k, n)``, one row per crossing, in path order.
 
         Each crossing is located by cubic Hermite interpolation in arc length between the
-        bracketing points, then corrected by Newton's method on H(·, λ) = 0 at fixed λ.
-        An empty ``(0, n)`` array when the path never reaches λ.
+        bracketing points, then corrected by Newton's method on H(·, λ) = 0 at fixed λ; every
+        point returned has ‖H(w, λ)‖₂ ≤ `tol` (default: the path's `tol`, else
+        `DEFAULT_TOL` = 1e-10, `track`'s default). An empty ``(0, n)`` array when the path
+        never reaches λ.
 
-        **Raises:** `ValueError` when no problem is attached (a loaded path) and none is given.
+        **Raises:** `ValueError` naming `problem` when none is attached (a loaded path) and
+        none is given, or it has another number of unknowns than the path; naming the
+        crossing (its index and λ) and its residual when Newton does not reach `tol` there
+        (e.g. `problem` is not the one the path was traced on); naming `lam` or `tol` when
+        not a finite number (a positive one for `tol`).
         """
         problem = self.problem if problem is None else problem
         if problem is None:
             raise ValueError("problem: this path has no problem attached; pass problem=")
-        lam = float(lam)
+        lam = _finite("lam", lam)
+        if tol is None:
+            tol = DEFAULT_TOL if self.tol is None else self.tol
+        tol = _finite("tol", tol)
+        if tol <= 0.0:
+            raise ValueError(f"tol: expected a positive number, got {tol!r}")
+        n = self.w.shape[1]
+        self._check_size(problem, lam)
         S, U, T = self.vertices()
         g = U[:, -1] - lam
         rows = []
@@ -139,11 +202,37 @@ class Path:
             elif i + 1 < len(g) and g[i] * g[i + 1] < 0.0:
                 rows.append(self._crossing(S[i : i + 2], U[i : i + 2], T[i : i + 2], lam))
         if not rows:
-            return np.empty((0, self.w.shape[1]))
-        guesses = np.asarray(rows)
+            return np.empty((0, n))
         from .correctors import correct_at  # imported here: a Path alone needs no JAX
 
-        return np.stack([correct_at(problem, w0, lam, tol=tol) for w0 in guesses])
+        ws = np.stack([correct_at(problem, w0, lam, tol=NEWTON_STEP_TOL) for w0 in rows])
+        for k, w in enumerate(ws):
+            res = _residual(problem, w, lam)
+            if not res <= tol:  # NaN fails too
+                raise ValueError(
+                    f"Path.at: Newton did not converge at crossing {k} of {len(ws)} at "
+                    f"λ = {lam:.12g}: ‖H(w, λ)‖ = {res:.3g} > tol = {tol:.3g}; is `problem` "
+                    "the one the path was traced on?"
+                )
+        return ws
+
+    def _check_size(self, problem: Any, lam: float) -> None:
+        """A `ValueError` naming `problem` when its unknowns are not the path's weights."""
+        n = self.w.shape[1]
+        m = getattr(problem, "n_unknowns", None)
+        if m is None:  # a problem that does not say: H of a path point must be n values
+            try:
+                m = int(np.size(np.asarray(problem.H(np.array(self.w[0]), lam))))
+            except Exception as err:  # noqa: BLE001 - any failure here is a mismatch
+                raise ValueError(
+                    f"problem: its H cannot be evaluated at this path's {n} weights "
+                    f"({type(err).__name__}: {err}); pass the problem the path was traced on"
+                ) from None
+        if m != n:
+            raise ValueError(
+                f"problem: this path has {n} weights but the problem has {m} unknowns; pass "
+                "the problem the path was traced on"
+            )
 
     def vertices(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(s, u, t) of the path points and the events, in arc-length order (u = (w, λ)): an
@@ -178,7 +267,12 @@ class Path:
 
     # -- persistence
     def save(self, file: str | os.PathLike[str]) -> None:
-        """Write the path to an ``.npz`` file (no pickle), atomically (temp file + rename)."""
+        """Write the path to an ``.npz`` file (no pickle), atomically (temp file + rename),
+        with the fingerprint of its problem (`problem_fingerprint`) where it has one.
+
+        **Raises:** `OSError` naming the file (not the temporary one) when it cannot be
+        written.
+        """
         n = self.w.shape[1]
         ev = self.events
         arrays = dict(
@@ -203,6 +297,13 @@ class Path:
             stats=np.array(json.dumps(dict(self.stats))),
             lam_span=np.asarray(self.lam_span, dtype=float),
         )
+        fingerprint = self.fingerprint
+        if self.problem is not None:
+            fingerprint = problem_fingerprint(self.problem) or fingerprint
+        if fingerprint is not None:
+            arrays["fingerprint"] = np.array(fingerprint)
+        if self.tol is not None:
+            arrays["tol"] = np.array(float(self.tol))
         file = os.fspath(file)
         if not file.endswith(".npz"):
             file += ".npz"
@@ -210,41 +311,151 @@ class Path:
             np.savez(tmp, **arrays)
 
 
+def _finite(name: str, value: Any) -> float:
+    """`value` as a finite float, or a `ValueError` naming the argument."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        x = float("nan")
+    if not np.isfinite(x):
+        raise ValueError(f"{name}: expected a finite number, got {value!r}")
+    return x
+
+
+def _residual(problem: Any, w: np.ndarray, lam: float) -> float:
+    """‖H(w, λ)‖₂ (NaN where H is not finite)."""
+    import jax.numpy as jnp
+
+    return float(np.linalg.norm(np.asarray(problem.H(jnp.asarray(w), lam), dtype=np.float64)))
+
+
+# The arrays every saved path has; `event_kernel`, `fingerprint` and `tol` came later.
+_REQUIRED = (
+    "status", "message", "lam", "w", "s", "tangents", "event_kind", "event_lam", "event_w",
+    "event_s", "event_tangent", "w_end", "direction", "stats", "lam_span",
+)  # fmt: skip
+
+
+def _shapes_problem(a: Mapping[str, np.ndarray]) -> str | None:
+    """What is inconsistent among a saved path's arrays (by name), or ``None``."""
+    lam, w = a["lam"], a["w"]
+    if lam.ndim != 1 or lam.size == 0:
+        return f"lam must be a non-empty 1-D array, got shape {lam.shape}"
+    N = lam.shape[0]
+    if w.ndim != 2 or w.shape[0] != N or w.shape[1] == 0:
+        return f"lam has {N} entries but w has shape {w.shape} (expected ({N}, n))"
+    n = w.shape[1]
+    expected = {"s": (N,), "tangents": (N, n + 1)}
+    k = a["event_kind"].shape[0] if a["event_kind"].ndim == 1 else -1
+    if k < 0:
+        return f"event_kind must be 1-D, got shape {a['event_kind'].shape}"
+    expected |= {
+        "event_lam": (k,),
+        "event_w": (k, n),
+        "event_s": (k,),
+        "event_tangent": (k, n + 1),
+        "event_kernel": (k, n + 1, 2),
+        "lam_span": (2,),
+    }
+    for name, shape in expected.items():
+        if name in a and a[name].shape != shape:
+            return (
+                f"{name} has shape {a[name].shape} but lam ({N} points), w ({n} weights) and "
+                f"event_kind ({k} events) need {shape}"
+            )
+    for name in ("w_end", "direction"):
+        if a[name].size not in (0, n):
+            return f"{name} has {a[name].size} entries but w has {n} weights"
+    return None
+
+
 def load_path(file: str | os.PathLike[str], problem: Any = None) -> Path:
-    """Read a `Path` written by `Path.save` (``allow_pickle=False``); attach `problem` if given."""
-    with np.load(file, allow_pickle=False) as z:
-        n_ev = len(z["event_kind"])
-        kernels = z["event_kernel"] if "event_kernel" in z.files else np.full((n_ev, 0, 2), np.nan)
-        events = tuple(
-            Event(
-                str(k),
-                float(lam),
-                np.array(w),
-                float(s),
-                np.array(t),
-                None if np.isnan(K).all() else np.array(K),
-            )
-            for k, lam, w, s, t, K in zip(
-                z["event_kind"],
-                z["event_lam"],
-                z["event_w"],
-                z["event_s"],
-                z["event_tangent"],
-                kernels,
-                strict=True,
-            )
+    """Read a `Path` written by `Path.save` (``allow_pickle=False``); attach `problem` if given.
+
+    **Raises:** `OSError` for a missing or unreadable file; `ValueError` naming the file
+    when it is not an ``.npz`` archive, holds pickled (object) arrays, lacks arrays or has
+    arrays that disagree in length; `ValueError` naming `problem` when the file's
+    fingerprint says it was traced on another problem (`problem_fingerprint`).
+    """
+    file = os.fspath(file)
+    with open(file, "rb") as fh:  # a missing file: the OSError names it
+        is_zip = zipfile.is_zipfile(fh)
+    if not is_zip:  # numpy would try to unpickle it and suggest allow_pickle=True
+        raise ValueError(
+            f"file: {file!r} is not an .npz archive; a path is saved by Path.save "
+            "(or 'homotopy trace --out')"
         )
-        return Path(
-            status=Status(str(z["status"])),
-            message=str(z["message"]),
-            lam=np.array(z["lam"]),
-            w=np.array(z["w"]),
-            s=np.array(z["s"]),
-            tangents=np.array(z["tangents"]),
-            events=events,
-            w_end=np.array(z["w_end"]) if z["w_end"].size else None,
-            direction=np.array(z["direction"]) if z["direction"].size else None,
-            stats=json.loads(str(z["stats"])),
-            lam_span=tuple(float(x) for x in z["lam_span"]),
-            problem=problem,
+    try:
+        with np.load(file, allow_pickle=False) as z:
+            missing = [k for k in _REQUIRED if k not in z.files]
+            if missing:
+                raise ValueError(
+                    f"file: {file!r} is not a path saved by Path.save: no array "
+                    f"{', '.join(map(repr, missing))}"
+                )
+            a = {k: np.array(z[k]) for k in z.files}
+    except ValueError as err:
+        if str(err).startswith("file: "):
+            raise
+        if "allow_pickle" in str(err):  # numpy's message suggests allow_pickle=True: never
+            raise ValueError(
+                f"file: {file!r} holds pickled (object) arrays, which are never loaded; a "
+                "path saved by Path.save has none"
+            ) from None
+        raise ValueError(f"file: {file!r} is a damaged .npz archive ({err})") from None
+    except (zipfile.BadZipFile, EOFError, KeyError) as err:
+        raise ValueError(f"file: {file!r} is a damaged .npz archive ({err})") from None
+    why = _shapes_problem(a)
+    if why is not None:
+        raise ValueError(f"file: {file!r} holds inconsistent arrays: {why}")
+    try:
+        status = Status(str(a["status"]))
+        stats = json.loads(str(a["stats"]))
+    except ValueError as err:
+        raise ValueError(f"file: {file!r} holds an unreadable status or stats: {err}") from None
+    fingerprint = str(a["fingerprint"]) if "fingerprint" in a else None
+    if problem is not None and fingerprint is not None:
+        mine = problem_fingerprint(problem)
+        if mine is not None and mine != fingerprint:
+            raise ValueError(
+                f"problem: its data or settings differ from those the path in {file!r} was "
+                "traced on (fingerprints differ); pass that problem"
+            )
+    n_ev = len(a["event_kind"])
+    n = a["w"].shape[1]
+    kernels = a["event_kernel"] if "event_kernel" in a else np.full((n_ev, n + 1, 2), np.nan)
+    events = tuple(
+        Event(
+            str(k),
+            float(lam),
+            np.array(w),
+            float(s),
+            np.array(t),
+            None if np.isnan(K).all() else np.array(K),
         )
+        for k, lam, w, s, t, K in zip(
+            a["event_kind"],
+            a["event_lam"],
+            a["event_w"],
+            a["event_s"],
+            a["event_tangent"],
+            kernels,
+            strict=True,
+        )
+    )
+    return Path(
+        status=status,
+        message=str(a["message"]),
+        lam=a["lam"],
+        w=a["w"],
+        s=a["s"],
+        tangents=a["tangents"],
+        events=events,
+        w_end=a["w_end"] if a["w_end"].size else None,
+        direction=a["direction"] if a["direction"].size else None,
+        stats=stats,
+        lam_span=tuple(float(x) for x in a["lam_span"]),
+        problem=problem,
+        tol=float(a["tol"]) if "tol" in a else None,
+        fingerprint=fingerprint,
+    )

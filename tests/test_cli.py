@@ -17,6 +17,7 @@ import pytest
 
 import homotopy
 from homotopy import cli, datasets
+from homotopy.path import problem_fingerprint
 
 
 ENV = {**os.environ, "JAX_PLATFORMS": "cpu", "PYTHONIOENCODING": "utf-8"}
@@ -146,10 +147,13 @@ def test_trace_json_and_saved_path(traced):
     assert doc["lam"][0] == 0.0 and doc["lam"][-1] == pytest.approx(1.0)
     assert len(doc["w_end"]) == 2 and doc["direction"] is None
     assert doc["stats"]["steps"] > 0 and doc["residual_norm_H"] < 1e-9
+    assert doc["header"] == ["x1", "x2", "target"]  # the CSV's header row, echoed
     # the saved path round-trips and no temp file is left next to it
     path = homotopy.load_path(file)
     assert path.status.value == "success" and len(path.turning_points) == 2
     np.testing.assert_allclose(path.w_end, doc["w_end"])
+    fold = datasets.fold()
+    assert path.fingerprint == problem_fingerprint(homotopy.NaturalHomotopy(fold.X, fold.d))
     assert [p.name for p in file.parent.glob("*.npz") if p.name.startswith("tmp")] == []
     assert _no_progress(proc.stderr)
 
@@ -262,6 +266,97 @@ def test_csv_reader_messages(tmp_path):
     np.savez(tmp_path / "noX.npz", d=np.ones(3))
     with pytest.raises(ValueError, match="no array 'X'"):
         cli.load_data(str(tmp_path / "noX.npz"))
+
+
+def test_csv_header_only_when_no_cell_is_a_number(tmp_path):
+    f = tmp_path / "b.csv"
+    f.write_bytes(b"\xef\xbb\xbf1,0.2,0.3\n0.3,1,-0.2\n1,1,0.5\n")  # a BOM, no header
+    X, d, _ = cli.load_data(str(f))
+    assert X.shape == (3, 2) and d.tolist() == [0.3, -0.2, 0.5]
+    f.write_bytes(b"\xef\xbb\xbfa, b ,y\n1,2,3\n4,5,7\n")
+    X, d, header = cli._read_csv(str(f))
+    assert header == ["a", "b", "y"] and X.tolist() == [[1, 2], [4, 5]]
+    cases = {
+        "O.3,1,-0.2\n1,0.2,0.3\n1,1,0.5\n": r"line 1: cannot read 'O\.3' as a number "
+        r"\(column 1\) \(the first row is a header only when none of its cells is a number\)",
+        "# comment\n1,x,0.3\n1,2,3\n": r"line 2: cannot read 'x' as a number \(column 2\)",
+        "1,0.2,0.3\n0.3,1,-0.2\n1,l,0.5\n": r"line 3: cannot read 'l' as a number \(column 2\)",
+        "a,b,y\nc,d,e\n1,2,3\n": r"line 2: cannot read 'c' as a number \(column 1\)",
+        "1,2,3\n4,5,6\n7,8,9\n\ufeff1,2,3\n": r"line 4: cannot read '\\ufeff1'",
+        "a,y\n1,2,3\n4,5,6\n": r"line 1: the header has 2 columns, but the first data row "
+        r"\(line 2\) has 3",
+    }
+    for text, message in cases.items():
+        f.write_text(text, encoding="utf-8")
+        with pytest.raises(ValueError, match=rf"^DATA: {f}, {message}"):
+            cli.load_data(str(f))
+
+
+def test_trace_echoes_the_header_and_keeps_a_bom_row(tmp_path, capsys):
+    bom, named = tmp_path / "b.csv", tmp_path / "named.csv"
+    bom.write_bytes(b"\xef\xbb\xbf1,0.2,0.3\n0.3,1,-0.2\n1,1,0.5\n")
+    named.write_text("a,b,y\n1,0.2,0.3\n0.3,1,-0.2\n1,1,0.5\n")
+    assert cli.main(["trace", str(bom), "--quiet"]) == 0
+    text = capsys.readouterr().out
+    assert "L=3" in text and "  header " not in text  # the first row is data
+    assert cli.main(["trace", str(named), "--quiet"]) == 0
+    text = capsys.readouterr().out
+    assert "L=3" in text and "  header   a, b, y (the CSV's first row; target last)" in text
+    assert cli.main(["trace", str(named), "--quiet", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["header"] == ["a", "b", "y"] and doc["problem"]["L"] == 3
+    assert cli.main(["trace", str(bom), "--quiet", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["header"] is None
+
+
+def test_trace_save_error_names_the_out_file(tmp_path, capsys):
+    (tmp_path / "adir.npz").mkdir()  # --out names a folder: the final rename fails
+    assert cli.main(["trace", "fold", "--quiet", "--out", str(tmp_path / "adir.npz")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"homotopy: error: Is a directory: {tmp_path / 'adir.npz'}"
+    assert sorted(os.listdir(tmp_path)) == ["adir.npz"]
+
+
+def test_plot_refuses_data_the_path_was_not_traced_on(traced, work, capsys):
+    _, file = traced
+    out = str(work / "never.png")
+    fold = str(work / "fold.csv")
+    cases = [
+        (["--data", "smooth"], "'smooth' with these options"),  # same size, other data
+        (["--data", fold, "--activation", "logistic"], "fingerprint differs"),
+        (["--data", fold, "--bias"], "the path has 2 weights but this problem has 3"),
+    ]
+    for extra, expected in cases:
+        assert cli.main(["plot", str(file), *extra, "--out", out, "--quiet"]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("homotopy: error: --data: "), err
+        assert expected in err[0]
+    assert not os.path.exists(out)
+
+
+def test_plot_old_file_without_fingerprint_notes_it(traced, work, capsys):
+    _, file = traced
+    arrays = dict(np.load(file))
+    del arrays["fingerprint"]  # as a path saved before fingerprints
+    np.savez(work / "old.npz", **arrays)
+    out = work / "old.png"
+    argv = ["plot", str(work / "old.npz"), "--data", str(work / "fold.csv"), "--out", str(out)]
+    assert cli.main([*argv, "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert "holds no fingerprint" in captured.err and "could not be checked" in captured.err
+    assert out.read_bytes()[:4] == b"\x89PNG" and str(out) in captured.out
+
+
+def test_plot_refuses_a_file_with_inconsistent_arrays(traced, work, capsys):
+    _, file = traced
+    arrays = dict(np.load(file))
+    arrays["lam"] = arrays["lam"][:3]
+    bad = work / "cut.npz"
+    np.savez(bad, **arrays)
+    assert cli.main(["plot", str(bad), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"homotopy: error: PATH: {str(bad)!r} holds inconsistent arrays: ")
+    assert f"lam has 3 entries but w has shape ({len(np.load(file)['lam'])}, 2)" in err
 
 
 def test_builtin_names_bring_their_objective_and_bias():
