@@ -8,6 +8,7 @@ A user-given JAX-traceable callable gets its derivatives from ``jax.grad``.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import jax.scipy.special as jsp
+import numpy as np
 
 
 Array = jax.Array
@@ -175,13 +177,101 @@ def _from_callable(fn: Callable[[Array], Array]) -> Activation:
     return Activation(name, fn, d1, d2)
 
 
+#: the probe of `_check_sigma`: distinct values of both signs and several sizes, as a
+#: (2, 3) matrix (the problems apply σ to (L, m) and (L, h) matrices)
+_PROBE = ((-2.5, -0.75, 0.0), (0.3, 1.2, 4.0))
+#: relative difference between σ of the probe and σ of its entries allowed for rounding (a
+#: vectorized and a scalar kernel may differ by a few ulps)
+_ELEMENTWISE_RTOL = 1e-12
+
+
+def _first_line(err: Exception) -> str:
+    text = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {text[0]}" if text else type(err).__name__
+
+
+def _check_sigma(fn: Callable[[Array], Array]) -> None:
+    """A ValueError naming `activation` unless `fn` traces under JAX, maps a scalar to a real
+    scalar, and acts elementwise: σ of the probe matrix has its shape and equals σ of each
+    entry (σ(t)[i] depends on t[i] alone; ``jnp.sum`` or a normalization does not)."""
+    # concrete even when a problem is built while JAX traces (e.g. inside jit)
+    with jax.ensure_compile_time_eval():
+        try:
+            value = jax.eval_shape(fn, jax.ShapeDtypeStruct((), jnp.float64))
+        except Exception as err:  # a callable JAX cannot trace is refused here, not mid-loop
+            raise ValueError(
+                f"activation: the callable is not JAX-traceable ({_first_line(err)}); write "
+                "it with jax.numpy, not numpy or float()"
+            ) from err
+        if getattr(value, "shape", None) != ():
+            raise ValueError(
+                "activation: the callable must map a scalar to a scalar (an elementwise "
+                f"σ: R → R), got shape {getattr(value, 'shape', type(value).__name__)}"
+            )
+        if jnp.issubdtype(value.dtype, jnp.complexfloating):
+            raise ValueError(f"activation: returns complex values (dtype {value.dtype})")
+        t = np.asarray(_PROBE)
+        try:
+            whole = np.asarray(fn(jnp.asarray(t)), dtype=np.float64)
+        except Exception as err:
+            raise ValueError(
+                f"activation: must act elementwise on arrays, but σ of a {t.shape} array "
+                f"raised {_first_line(err)}"
+            ) from err
+        if whole.shape != t.shape:
+            raise ValueError(
+                f"activation: must act elementwise (σ(t)[i] depends on t[i] alone), but σ of "
+                f"a {t.shape} array has shape {whole.shape}"
+            )
+        each = np.array([[float(fn(jnp.float64(x))) for x in row] for row in _PROBE])
+    scale = max(1.0, float(np.nanmax(np.abs(each), initial=0.0)))
+    if not np.allclose(whole, each, rtol=0.0, atol=_ELEMENTWISE_RTOL * scale, equal_nan=True):
+        gap = float(np.nanmax(np.abs(whole - each)))
+        raise ValueError(
+            "activation: must act elementwise (σ(t)[i] depends on t[i] alone), but σ of a "
+            f"{t.shape} array differs from σ of its entries by up to {gap:.3g} (a sum, mean or "
+            "normalization over t is not an activation)"
+        )
+
+
+@functools.lru_cache(maxsize=128)
+def _checked_callable(fn: Callable[[Array], Array]) -> Activation:
+    """The `Activation` of a user's σ, checked once: one object per callable, so problems
+    built with the same callable share their compiled tracker (the activation is a static
+    field)."""
+    _check_sigma(fn)
+    return _from_callable(fn)
+
+
+@functools.lru_cache(maxsize=128)
+def _checked_instance(act: Activation) -> Activation:
+    """A user-built `Activation`, its σ checked once."""
+    _check_sigma(act.sigma)
+    return act
+
+
+def _once(check: Any, arg: Any) -> Activation:
+    """``check(arg)`` through its cache where `arg` is hashable, else uncached."""
+    try:
+        hash(arg)
+    except TypeError:
+        return check.__wrapped__(arg)
+    return check(arg)
+
+
 def get_activation(activation: str | Callable[[Array], Array] | Activation) -> Activation:
     """Resolve a name, a JAX-traceable scalar callable or an `Activation` into an `Activation`.
 
-    **Raises:** `ValueError` naming `activation` if it is an unknown name or not callable.
+    A callable (or a user-built `Activation`'s σ) is checked once on a small probe: it must
+    trace under JAX, map a scalar to a real scalar and act elementwise.
+
+    **Raises:** `ValueError` naming `activation` if it is an unknown name, not callable, not
+    traceable, or not elementwise.
     """
     if isinstance(activation, Activation):
-        return activation
+        if any(activation is b for b in BUILTIN_ACTIVATIONS.values()):
+            return activation
+        return _once(_checked_instance, activation)
     if isinstance(activation, str):
         try:
             return BUILTIN_ACTIVATIONS[activation]
@@ -192,13 +282,7 @@ def get_activation(activation: str | Callable[[Array], Array] | Activation) -> A
                 "or pass a JAX-traceable callable"
             ) from None
     if callable(activation):
-        try:
-            value = jax.eval_shape(activation, jax.ShapeDtypeStruct((), jnp.float64))
-        except Exception as err:  # a callable JAX cannot trace is refused here, not mid-loop
-            raise ValueError(f"activation: the callable is not JAX-traceable ({err})") from err
-        if getattr(value, "shape", None) != ():
-            raise ValueError("activation: the callable must map a scalar to a scalar")
-        return _from_callable(activation)
+        return _once(_checked_callable, activation)
     raise ValueError(f"activation: expected a name or a callable, got {type(activation).__name__}")
 
 

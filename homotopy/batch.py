@@ -18,10 +18,11 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, PartitionSpec as P
 
+from ._checks import check_bool, check_int, check_maps
 from .activations import get_activation
 from .degenerate import BranchStart
 from .path import Path, Status
-from .problems import OBJECTIVES, NaturalHomotopy, _check_matrix, linear_start
+from .problems import OBJECTIVES, NaturalHomotopy, _check_matrix, check_nonempty, linear_start
 from .protocol import Static, join_problem, split_problem, start_of
 from .tracker import (
     COMPILER_OPTIONS,
@@ -30,7 +31,9 @@ from .tracker import (
     Result,
     _check_span,
     algorithm,
+    check_in_range,
     to_path,
+    uses_jvp,
     with_branch_start,
 )
 
@@ -233,13 +236,15 @@ def _is_problem(x: Any) -> bool:
 
 def _natural_batch(X, d, activation, objective, bias, start):
     """The stacked `NaturalHomotopy` of arrays X, d: (problems, leaf axes, starts or None)."""
-    if objective not in OBJECTIVES:
+    if not isinstance(objective, str) or objective not in OBJECTIVES:
         raise ValueError(f"objective: expected one of {OBJECTIVES}, got {objective!r}")
+    bias = check_bool("bias", bias)
     act = get_activation(activation)
     Xa = _check_matrix("X", X, (2, 3))
     if d is None:
         raise ValueError("d: the targets are required with an array X")
     da = _check_matrix("d", d, (1, 2, 3))
+    check_nonempty(Xa, da, outputs=da.ndim == 3)  # d: (L,) or (B, L), or (B, L, m)
     x_batched, d_batched = Xa.ndim == 3, da.ndim >= 2
     start_a = None if start is None else _check_matrix("start", start, (1, 2))
     sizes = {
@@ -256,6 +261,9 @@ def _natural_batch(X, d, activation, objective, bias, start):
     if not sizes:
         raise ValueError("X, d, start: nothing is batched; use track() for one path")
     B = next(iter(sizes.values()))
+    if B == 0:
+        name = next(iter(sizes))
+        raise ValueError(f"{name}: the batch is empty (B = 0); pass at least one problem")
     L = Xa.shape[-2]
     Db = da if d_batched else np.broadcast_to(da, (B,) + da.shape)
     if Db.shape[1] != L:
@@ -364,8 +372,9 @@ def track_many(
 
     **Returns:** a `PathBatch`. Per-path failures are statuses, as in `track`.
 
-    **Raises:** `ValueError` for inconsistent batch sizes, bad data, rank-deficient X or bad
-    options, naming the argument.
+    **Raises:** `ValueError` for inconsistent batch sizes, an empty batch, bad data,
+    rank-deficient X, bad options, a `lam_span` outside the problems' ``lam_range``, or an
+    `H` or ``jacobian`` that JAX cannot trace or of the wrong shape, naming the argument.
     """
     options.setdefault("max_points", DEFAULT_MAX_POINTS)
     alg = algorithm(
@@ -381,15 +390,16 @@ def track_many(
     branch = None
     if isinstance(start, list | tuple) and start and isinstance(start[0], BranchStart):
         branch, start, lam0 = _branch_batch(start, span)
-    if not isinstance(lanes, int | np.integer) or isinstance(lanes, bool) or lanes < 1:
-        raise ValueError(f"lanes: expected a positive integer, got {lanes!r}")
+    lanes = check_int("lanes", lanes)
     if X is not None:
         if problems is not None:
             raise ValueError("X: given twice (as problems and as X=)")
         problems = X
     if problems is None:
         raise ValueError("problems: nothing to track; pass problems or arrays X, d")
-    seq = isinstance(problems, list | tuple) and len(problems) > 0 and _is_problem(problems[0])
+    if isinstance(problems, list | tuple) and len(problems) == 0:
+        raise ValueError("problems: the sequence is empty; pass at least one problem")
+    seq = isinstance(problems, list | tuple) and _is_problem(problems[0])
     if _is_problem(problems) or seq:
         given = [
             name
@@ -403,6 +413,9 @@ def track_many(
         ]
         if given:
             raise ValueError(f"{given[0]}: only for arrays X, d; the problems define their own")
+        proto = problems[0] if seq else problems
+        # before any start is computed (an MLPHomotopy's start() is a search of seconds)
+        check_in_range(proto, span, None)
         if seq:
             if not all(_is_problem(p) for p in problems):
                 raise ValueError("problems: every element must have a method H(w, lam)")
@@ -415,14 +428,16 @@ def track_many(
         else:
             dyn, static = split_problem(problems)
             axes = (False,) * len(jax.tree_util.tree_leaves(dyn))
-            st = None if start is None else np.asarray(start, dtype=np.float64)
+            st = None if start is None else _check_matrix("start", start)
             if st is None or st.ndim != 2:
                 raise ValueError(
                     "start: one problem needs (B, n) starts to make a batch; for one path "
                     "use track()"
                 )
             starts = _batch_starts(st, st.shape[0], problems)
+        check_maps(proto, starts.shape[1], forward=uses_jvp(alg))
     else:
+        check_in_range(NaturalHomotopy, span, None)
         dyn, axes, starts = _natural_batch(problems, d, activation, objective, bias, start)
         static = None
     B = starts.shape[0]
@@ -489,6 +504,8 @@ def _batch_starts(start: Any, B: int, problem: Any) -> np.ndarray:
     """``(B, n)`` starts from `start` (``(B, n)`` or ``(n,)``), checked like `track`'s."""
     st = _check_matrix("start", start, (1, 2))
     rows = st if st.ndim == 2 else np.broadcast_to(st, (B, st.shape[0]))
+    if rows.shape[0] == 0:
+        raise ValueError(f"start: no starts (shape {st.shape}); pass (B, n) starts with B ≥ 1")
     if rows.shape[0] != B:
         raise ValueError(f"start: {rows.shape[0]} starts for {B} problems")
     start_of(problem, rows[0])  # the shape check against problem.n_unknowns

@@ -25,6 +25,7 @@ from typing import Any, ClassVar, NamedTuple
 import jax
 import jax.numpy as jnp
 
+from ._checks import check_number
 from ._parametrization import orient, velocity
 from ._tangent import tangent
 from .correctors import NewtonTolerances, newton_solve
@@ -64,6 +65,14 @@ class AbstractEvent(abc.ABC):
         return g0 * g1 < 0
 
 
+_TP_WHY = "the |dλ/ds| of a unit tangent to locate a turning point to"
+
+
+def check_turning_tol(v: Any) -> float:
+    """`track`'s ``turning_tol`` option as a float in (0, 1), or a ValueError naming it."""
+    return check_number("turning_tol", v, 0.0, 1.0, hi_closed=False, why=_TP_WHY)
+
+
 @dataclasses.dataclass(frozen=True)
 class TurningPoint(AbstractEvent):
     """A fold in λ: dλ/ds = 0 (located to |dλ/ds| ≤ `tol`). Not watched in natural mode,
@@ -71,6 +80,10 @@ class TurningPoint(AbstractEvent):
 
     tol: float = 1e-10
     name: ClassVar[str] = "turning_point"
+
+    def __post_init__(self) -> None:
+        # 0: refine until the bracket closes; 1 or more would stop at once (|dλ/ds| ≤ 1)
+        check_number("tol", self.tol, 0.0, 1.0, lo_closed=True, hi_closed=False, why=_TP_WHY)
 
     def enabled(self, natural: bool) -> bool:
         return not natural
@@ -86,6 +99,9 @@ class Bifurcation(AbstractEvent):
 
     tol: float = 0.0
     name: ClassVar[str] = "bifurcation"
+
+    def __post_init__(self) -> None:
+        check_number("tol", self.tol, 0.0, lo_closed=True)
 
     def value(self, point, ref):
         return point.sign * jnp.exp(jnp.clip(point.logdet - ref.logdet, -700.0, 700.0))
@@ -108,6 +124,7 @@ class EventFunction(AbstractEvent):
             raise ValueError(f"name: expected a non-empty string, got {self.name!r}")
         if not callable(self.fn):
             raise ValueError("fn: must be callable as fn(w, lam) -> scalar")
+        check_number("tol", self.tol, 0.0, lo_closed=True)
 
     def value(self, point, ref):
         g = self.fn(point.u[:-1], point.u[-1])

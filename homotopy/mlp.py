@@ -36,6 +36,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._checks import check_bool, check_int
 from .activations import Activation, get_activation, interval_activation
 from .certification import IntervalData
 from .degenerate import BranchStart, branch_start
@@ -95,8 +96,12 @@ class MLPHomotopy(LeastSquaresFit):
     - `output`: ``"linear"`` (default) or ``"activation"`` (the output blended by σ_λ too).
     - `output_bias`: an output bias c (default: the same as `bias`).
 
-    **Raises:** `ValueError` naming the argument for non-finite or mis-shaped data, h < 1, an
-    unknown activation or output.
+    `bias` and `output_bias` are bools. `lam_range` = (0, 1): `track` refuses a λ span
+    outside it.
+
+    **Raises:** `ValueError` naming the argument for non-finite, complex, empty or mis-shaped
+    data, h < 1, a flag that is not a bool, an unknown or non-elementwise activation, or an
+    unknown output.
     """
 
     X: Array
@@ -114,11 +119,11 @@ class MLPHomotopy(LeastSquaresFit):
         output_bias: bool | None = None,
     ) -> None:
         Xa, da = self._checked_data(X, d)
-        if isinstance(hidden, bool) or not isinstance(hidden, int | np.integer) or hidden < 1:
-            raise ValueError(f"hidden: expected a positive integer, got {hidden!r}")
-        if output not in OUTPUTS:
+        hidden = check_int("hidden", hidden)
+        bias = check_bool("bias", bias)
+        ob = bias if output_bias is None else check_bool("output_bias", output_bias)
+        if not isinstance(output, str) or output not in OUTPUTS:
             raise ValueError(f"output: expected one of {OUTPUTS}, got {output!r}")
-        ob = bool(bias) if output_bias is None else bool(output_bias)
         self._set(
             jax.device_put(Xa), jax.device_put(da), int(hidden), get_activation(activation),
             bool(bias), output, ob, False,

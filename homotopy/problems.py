@@ -18,11 +18,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._checks import check_array as _check_matrix
+from ._checks import check_array as _check_matrix, check_bool, check_real_dtype
 from .activations import Activation, get_activation, interval_activation
 from .certification import IntervalData
 from .network import SingleLayerPerceptron, augment
-from .protocol import jacobian_of as jacobian_of
+from .protocol import check_lam_range, jacobian_of as jacobian_of
 
 
 Array = jax.Array
@@ -173,6 +173,19 @@ def _transpose_product(design: Array, V: Array) -> Array:
     return (V.T @ design).T
 
 
+def check_nonempty(X: np.ndarray, d: np.ndarray, outputs: bool) -> None:
+    """A ValueError naming `X` or `d` when there are no patterns, inputs or outputs (the last
+    axes of X ``(..., L, n_in)``, and of d where `outputs` says its last axis is m): such a
+    problem has no equations or no unknowns, and its path would be a SUCCESS with empty
+    weights."""
+    if X.shape[-2] == 0:
+        raise ValueError(f"X: has no patterns (rows), shape {X.shape}; need at least one")
+    if X.shape[-1] == 0:
+        raise ValueError(f"X: has no inputs (columns), shape {X.shape}; need at least one")
+    if outputs and d.shape[-1] == 0:
+        raise ValueError(f"d: has no outputs (columns), shape {d.shape}; need at least one")
+
+
 class LeastSquaresFit:
     """The data checks, immutability, sizes, residual and error of a network fit to targets
     `d` (a mixin: the class gives inputs `X`, targets `d` and ``embedding(w, lam)``, the
@@ -181,12 +194,18 @@ class LeastSquaresFit:
     X: Array
     d: Array
 
+    #: the λ interval of the natural homotopies (the `homotopy.protocol` hook): σ_λ blends
+    #: the identity (λ = 0) into σ (λ = 1); past 1 it is no longer monotone (σ_λ' = 1 − λ(1 −
+    #: σ') < 0 in σ's tails), so the folds a path shows there are not the network's
+    lam_range: tuple[float, float] = (0.0, 1.0)
+
     @staticmethod
     def _checked_data(X: Any, d: Any) -> tuple[np.ndarray, np.ndarray]:
-        """X ``(L, n_in)`` and d ``(L,)`` or ``(L, m)`` as finite float64 arrays, or a
-        ValueError naming the bad one."""
+        """X ``(L, n_in)`` and d ``(L,)`` or ``(L, m)`` as finite, real, nonempty float64
+        arrays, or a ValueError naming the bad one."""
         Xa = _check_matrix("X", X, (2,))
         da = _check_matrix("d", d, (1, 2))
+        check_nonempty(Xa, da, outputs=da.ndim == 2)
         if da.shape[0] != Xa.shape[0]:
             raise ValueError(
                 f"d: has {da.shape[0]} targets but X has {Xa.shape[0]} patterns (rows)"
@@ -250,10 +269,13 @@ class NaturalHomotopy(LeastSquaresFit):
     - `activation`: ``"tanh"`` (default), ``"logistic"``, ``"arctan"``, ``"erf"``,
       ``"softsign"``, or a JAX-traceable scalar callable.
     - `objective`: ``"least_squares"`` (default) or ``"interpolation"``.
-    - `bias`: append a constant input 1 (so s = n_in + 1).
+    - `bias`: append a constant input 1 (so s = n_in + 1); a bool.
 
-    **Raises:** `ValueError` naming the argument for non-finite or mis-shaped `X`/`d`, an
-    unknown `activation` or `objective`, or interpolation with L ≠ s.
+    `lam_range` = (0, 1): `track` refuses a λ span outside it.
+
+    **Raises:** `ValueError` naming the argument for non-finite, complex, empty or mis-shaped
+    `X`/`d`, an unknown or non-elementwise `activation`, an unknown `objective`, a `bias`
+    that is not a bool, or interpolation with L ≠ s.
     """
 
     X: Array
@@ -272,7 +294,8 @@ class NaturalHomotopy(LeastSquaresFit):
         bias: bool = False,
     ) -> None:
         Xa, da = self._checked_data(X, d)
-        if objective not in OBJECTIVES:
+        bias = check_bool("bias", bias)
+        if not isinstance(objective, str) or objective not in OBJECTIVES:
             raise ValueError(f"objective: expected one of {OBJECTIVES}, got {objective!r}")
         s = Xa.shape[1] + int(bias)
         if objective == "interpolation" and Xa.shape[0] != s:
@@ -483,6 +506,12 @@ class FunctionHomotopy:
     - `start`: the solution at the start of ``lam_span`` (optional; `track` may be given one).
     - `args`: parameters passed through to `H`.
     - `jacobian`: optional ``[H_w | H_λ]``.
+    - `lam_range`: optional ``(lo, hi)``, the λ interval where `H` is defined (`track`
+      refuses a span outside it); default: any λ.
+
+    `track` checks `H` and `jacobian` once per shape at its start, abstractly
+    (``jax.eval_shape``): a map that JAX cannot trace or of the wrong shape is a
+    `ValueError` naming it.
     """
 
     def __init__(
@@ -492,6 +521,7 @@ class FunctionHomotopy:
         start: Any = None,
         args: Any = None,
         jacobian: Callable[[Array, Array, Any], Array] | None = None,
+        lam_range: tuple[float, float] | None = None,
     ) -> None:
         if not callable(H):
             raise ValueError("H: must be callable as H(w, lam, args)")
@@ -500,7 +530,10 @@ class FunctionHomotopy:
         self._fn = H
         self._jac = jacobian
         self.args = args
+        if start is not None:
+            check_real_dtype("start", np.asarray(start))  # not cast: a cast drops imaginary parts
         self._start = None if start is None else np.asarray(start, dtype=np.float64)
+        self.lam_range = None if lam_range is None else check_lam_range(lam_range, "lam_range")
 
     def H(self, w: Array, lam: Array | float) -> Array:
         """H(w, λ) = the user's function."""
@@ -523,12 +556,13 @@ class FunctionHomotopy:
 
 
 def _fh_flatten(p: FunctionHomotopy):
-    return (p.args,), (p._fn, p._jac, None if p._start is None else tuple(p._start.tolist()))
+    start = None if p._start is None else tuple(p._start.tolist())
+    return (p.args,), (p._fn, p._jac, start, p.lam_range)
 
 
 def _fh_unflatten(aux, leaves):
     obj = object.__new__(FunctionHomotopy)
-    obj._fn, obj._jac, start = aux
+    obj._fn, obj._jac, start, obj.lam_range = aux
     obj._start = None if start is None else np.asarray(start, dtype=np.float64)
     obj.args = leaves[0]
     return obj

@@ -4,7 +4,9 @@ problem. Any object that has the methods below is a problem; nothing needs subcl
 **Tracking** (`track`, `Tracker`, `track_many`):
 
 - ``H(w, lam) -> (n,)``, required: the homotopy map, traceable by JAX (``w`` of shape
-  ``(n,)``, ``lam`` a scalar).
+  ``(n,)``, ``lam`` a scalar), real. `track` and `track_many` trace it (and `jacobian`)
+  abstractly once per problem structure before compiling, and refuse with a `ValueError`
+  naming it a map that does not trace or returns the wrong shape.
 - ``jacobian(w, lam) -> (n, n + 1)``, optional: $[H_w \mid H_\lambda]$; without it the
   tracker differentiates `H` by forward-mode autodiff (`jacobian_of`).
 - ``start() -> (n,)``, optional: the solution at the start of the λ span (else pass
@@ -18,6 +20,10 @@ problem. Any object that has the methods below is a problem; nothing needs subcl
   one-hidden-layer network, its X̃, D, σ and layout; `NaturalHomotopy` and `MLPHomotopy`
   have it). A legacy ``(X̃, d, σ name, objective)`` tuple is read as a single layer.
 - ``n_unknowns``, optional: n, checked against the start.
+- ``lam_range -> (lo, hi)``, optional: the λ interval on which H is the problem's homotopy
+  (`NaturalHomotopy` and `MLPHomotopy`: (0, 1), since σ_λ stops being monotone past
+  λ = 1). `track`, `Tracker` and `track_many` refuse a ``lam_span`` (or ``lam_bound``)
+  outside it; without it (e.g. a `FunctionHomotopy` given none) any λ is accepted.
 - ``prepared() -> problem``, optional: the same problem (the same H, bit for bit up to
   rounding, the same unknowns) in the form cheapest to evaluate many times, e.g. with
   derived arrays formed once. The single-path compiled entry points (`track`, `Tracker`,
@@ -37,6 +43,7 @@ stack many of them; any other object is a static argument, compared by identity.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
@@ -44,6 +51,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._checks import check_real_dtype, real_scalar
 from ._linalg import Factored, factor
 
 
@@ -166,6 +174,25 @@ def check_problem(problem: Any) -> Any:
     return problem
 
 
+def check_lam_range(value: Any, name: str = "problem") -> tuple[float, float]:
+    """A λ interval ``(lo, hi)`` as two floats lo < hi (±inf allowed), or a ValueError
+    naming `name`."""
+    try:
+        lo, hi = (real_scalar(x) for x in value)
+    except (TypeError, ValueError):
+        lo = hi = math.nan
+    if not lo < hi:  # NaN compares false
+        what = "its lam_range must be" if name == "problem" else "expected"
+        raise ValueError(f"{name}: {what} a λ interval (lo, hi) with lo < hi, got {value!r}")
+    return lo, hi
+
+
+def lam_range_of(problem: Any) -> tuple[float, float] | None:
+    """The problem's declared λ interval ``lam_range``, or ``None`` where it declares none."""
+    value = getattr(problem, "lam_range", None)
+    return None if value is None else check_lam_range(value)
+
+
 def start_of(problem: Any, start: Any = None) -> np.ndarray:
     """The start weights: `start`, or ``problem.start()``; a finite 1-D float64 vector of
     ``problem.n_unknowns`` entries where the problem says how many.
@@ -181,7 +208,12 @@ def start_of(problem: Any, start: Any = None) -> np.ndarray:
             "start: a BranchStart (a degenerate start with its branch's tangent): use "
             "homotopy.track, which starts the loop at its lifted point"
         )
-    w0 = np.asarray(start, dtype=np.float64)
+    try:
+        raw = np.asarray(start)
+    except (TypeError, ValueError) as err:  # e.g. a ragged nested list
+        raise ValueError(f"start: not a real numeric vector ({err})") from None
+    check_real_dtype("start", raw)  # before the cast, which would drop imaginary parts
+    w0 = raw.astype(np.float64, copy=False)
     if w0.ndim != 1 or not np.all(np.isfinite(w0)):
         raise ValueError(f"start: expected a finite 1-D weight vector, got shape {w0.shape}")
     n = getattr(problem, "n_unknowns", None)

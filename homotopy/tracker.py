@@ -27,7 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import termination
-from ._checks import check_positive
+from ._checks import check_bool, check_int, check_maps, check_number, real_scalar
 from ._linalg import inverse_norm, serial_lapack
 from ._parametrization import orient, velocity
 from ._tangent import tangent
@@ -36,6 +36,7 @@ from .correctors import (
     AbstractCorrector,
     CorrectorInput,
     NewtonTolerances,
+    Simplified,
     corrector_from,
     newton_solve,
     polish,
@@ -47,6 +48,7 @@ from .events import (
     Bifurcation,
     EventPoint,
     TurningPoint,
+    check_turning_tol,
     events_from,
     locate,
     record,
@@ -59,6 +61,7 @@ from .protocol import (
     bucket,
     check_problem,
     join_prepared,
+    lam_range_of,
     split_problem,
     start_of,
     system as system_of,
@@ -70,14 +73,41 @@ Array = jax.Array
 RUNNING = termination.RUNNING
 
 
+#: `tol`'s range. ‖H‖ ≤ tol is an absolute test, and the float64 value of H at the exact
+#: solution rounded to float64 is already ~ε·(the size of H's terms): below 1e-15 no point
+#: passes even on a unit-scale 3 × 2 problem (tol = 1e-30 ended INVALID_START, blaming the
+#: start). Above 1e-2 points far from the curve pass as solutions (tol = 1 misses a fold pair;
+#: tol = 1e3 reported SUCCESS at a w_end with ‖H‖ = 1e-2, far from the true one). The floor
+#: grows with the size and scale of H (a 200 × 11 unit-scale problem needs tol ≥ 3e-15).
+TOL_RANGE = (1e-15, 1e-2)
+
+#: the numeric options: (low, high, "[]" / "(]" / "()": which ends are allowed, why). Every
+#: one is a finite real number, not a bool (``tol=True`` was taken as 1.0). A relative
+#: tolerance of 1 or more (a bound on a quantity ≤ 1) would pass always.
+NUMBER_OPTIONS: dict[str, tuple[float, float, str, str]] = {
+    "tol": (*TOL_RANGE, "[]", "‖H‖ ≤ tol at every accepted point: below 1e-15 float64 "
+            "rounding of H alone exceeds it, above 1e-2 points off the path pass"),
+    "step_tol": (0.0, 1.0, "()", "relative to 1 + ‖u‖"),
+    "initial_step": (0.0, math.inf, "()", ""),
+    "min_step": (0.0, math.inf, "()", ""),
+    "max_step": (0.0, math.inf, "()", ""),
+    "landing_tol": (0.0, 1.0, "()", "a bound on |dλ/ds| of a unit tangent"),
+    "singular_tol": (0.0, 1.0, "()", "relative to ‖H_w‖_F at the start"),
+}  # fmt: skip
+#: the integer options and their least values (a bool is not an integer here)
+INT_OPTIONS = {"max_steps": 1, "max_points": 2, "max_events": 1, "max_newton": 1}
+
+
 @dataclasses.dataclass(frozen=True)
 class TrackerOptions:
     """The tracker's limits and tolerances (keyword options of `track` and `Tracker`).
 
     - `method`: ``"arclength"`` (pseudo-arclength, passes folds) or ``"natural"`` (steps in λ
       only; for teaching: it fails honestly at a fold).
-    - `tol`: every accepted point has ‖H(u)‖₂ ≤ `tol`.
-    - `step_tol`: Newton stops when its estimated remaining error is ≤ `step_tol`·(1 + ‖u‖).
+    - `tol`: every accepted point has ‖H(u)‖₂ ≤ `tol`, in [1e-15, 1e-2] (`TOL_RANGE`: the
+      float64 floor of ‖H‖, and the loosest test whose points are still solutions).
+    - `step_tol`: Newton stops when its estimated remaining error is ≤ `step_tol`·(1 + ‖u‖)
+      (in (0, 1)).
     - `max_steps`: accepted steps; attempts (accepted + rejected) are capped at
       4·`max_steps`.
     - `max_points`: the fixed size of the path storage (default `max_steps` + 1, i.e. every
@@ -94,6 +124,9 @@ class TrackerOptions:
       lower bound on its smallest singular value, within √n) falls below it is not a regular
       solution (e.g. a saturated network where σ' and r both underflow, so H ≈ 0
       numerically); the divergence strategy uses the same scale for a vanished H_w.
+
+    Every numeric option is a finite real number in its range (`NUMBER_OPTIONS`,
+    `INT_OPTIONS`), never a bool; a bad one is a `ValueError` naming it and the range.
 
     The parts have their own settings: step control (`contraction_ref`, … see
     `homotopy.step_size.AllgowerGeorg`), `turning_tol` (`homotopy.events.TurningPoint`),
@@ -114,24 +147,23 @@ class TrackerOptions:
     singular_tol: float = 1e-10
 
     def __post_init__(self) -> None:
-        if self.method not in ("arclength", "natural"):
+        if not isinstance(self.method, str) or self.method not in ("arclength", "natural"):
             raise ValueError(f"method: expected 'arclength' or 'natural', got {self.method!r}")
-        for name in ("max_steps", "max_events", "max_newton", "max_points"):
+        for name, least in INT_OPTIONS.items():
             v = getattr(self, name)
-            if name == "max_points" and v is None:
-                continue
-            if not isinstance(v, int | np.integer) or isinstance(v, bool) or v < 1:
-                raise ValueError(f"{name}: expected a positive integer, got {v!r}")
-        for f in dataclasses.fields(self):
-            v = getattr(self, f.name)
-            if f.type == "float":
-                # bool is an int: refuse it explicitly
-                if not isinstance(v, int | float | np.floating) or not math.isfinite(v) or v <= 0:
-                    raise ValueError(f"{f.name}: expected a positive finite number, got {v!r}")
-        if self.max_points is not None and self.max_points < 2:
-            raise ValueError("max_points: must be at least 2 (the start and the last point)")
+            if not (name == "max_points" and v is None):
+                why = "the start and the last point" if name == "max_points" else ""
+                check_int(name, v, least, why=why)
+        for name, (lo, hi, ends, why) in NUMBER_OPTIONS.items():
+            check_number(
+                name, getattr(self, name), lo, hi,
+                lo_closed=ends[0] == "[", hi_closed=ends[1] == "]", why=why,
+            )  # fmt: skip
         if self.min_step >= self.max_step:
-            raise ValueError("min_step: must be smaller than max_step")
+            raise ValueError(
+                f"min_step: must be smaller than max_step = {self.max_step!r}, got "
+                f"{self.min_step!r}"
+            )
 
     @property
     def natural(self) -> bool:
@@ -537,11 +569,10 @@ def _build(
         controller, **{k: v for k, v in options.items() if k in CONTROLLER_OPTIONS}
     )
     if events is None:
-        tp = TurningPoint(**({"tol": options["turning_tol"]} if "turning_tol" in options else {}))
-        check_positive("turning_tol", tp.tol)
-        detect = options.get("detect_bifurcations", True)
-        if not isinstance(detect, bool | np.bool_):
-            raise ValueError(f"detect_bifurcations: expected a bool, got {detect!r}")
+        # checked under the option's own name, before TurningPoint checks its `tol`
+        own = "turning_tol" in options
+        tp = TurningPoint(check_turning_tol(options["turning_tol"])) if own else TurningPoint()
+        detect = check_bool("detect_bifurcations", options.get("detect_bifurcations", True))
         evs = (tp, Bifurcation()) if detect else (tp,)
     else:
         given = {"turning_tol", "detect_bifurcations"} & options.keys()
@@ -725,12 +756,36 @@ def _unpack(floats: np.ndarray, ints: np.ndarray, n1: int, alg: Algorithm, dyn, 
 
 def _check_span(lam_span: Any) -> tuple[float, float]:
     try:
-        a, b = (float(x) for x in lam_span)
+        a, b = (real_scalar(x) for x in lam_span)
     except (TypeError, ValueError):
         raise ValueError(f"lam_span: expected two numbers (lam0, lam1), got {lam_span!r}") from None
     if not (math.isfinite(a) and math.isfinite(b)) or a == b:
         raise ValueError(f"lam_span: expected two distinct finite numbers, got {lam_span!r}")
     return a, b
+
+
+def uses_jvp(alg: Algorithm) -> bool:
+    """Whether the algorithm's loop takes JVPs of H (the simplified corrector's tangent
+    refinement), so that `check_maps` must check H is forward-differentiable."""
+    return isinstance(alg.corrector, Simplified)
+
+
+def check_in_range(problem: Any, span: tuple[float, float], lam_bound: float | None) -> None:
+    """A ValueError naming `lam_span` (or `lam_bound`) when it leaves the problem's declared
+    ``lam_range`` (`homotopy.protocol`); a problem without one accepts any λ."""
+    rng = lam_range_of(problem)
+    if rng is None:
+        return
+    lo, hi = rng
+    kind = problem if isinstance(problem, type) else type(problem)
+    where = (
+        f"{kind.__name__} declares lam_range = ({lo:g}, {hi:g}), the λ interval on "
+        "which its homotopy is defined"
+    )
+    if not all(lo <= lam <= hi for lam in span):
+        raise ValueError(f"lam_span: expected both ends in [{lo:g}, {hi:g}] ({where}), got {span}")
+    if lam_bound is not None and not lo <= lam_bound <= hi:
+        raise ValueError(f"lam_bound: expected a λ in [{lo:g}, {hi:g}] ({where}), got {lam_bound}")
 
 
 def _check_direction(direction: Any) -> np.ndarray:
@@ -744,7 +799,7 @@ def _check_bound(lam_bound: Any, span: tuple[float, float]) -> float | None:
     if lam_bound is None:
         return None
     try:
-        b = float(lam_bound)
+        b = real_scalar(lam_bound)
     except (TypeError, ValueError):
         raise ValueError(f"lam_bound: expected a number, got {lam_bound!r}") from None
     if not math.isfinite(b) or (span[1] - span[0]) * (span[0] - b) < 0:
@@ -768,7 +823,9 @@ class Tracker:
     `controller`, `events`, `divergence`: names or objects) and keyword options
     (`TrackerOptions` fields and the parts' settings).
 
-    **Raises:** `ValueError` naming the argument for a bad problem, span, part or option.
+    **Raises:** `ValueError` naming the argument for a bad problem, span (or one outside the
+    problem's ``lam_range``), part or option; `init` and `run` also for a bad start or an
+    `H` or ``jacobian`` that JAX cannot trace or of the wrong shape.
     """
 
     def __init__(
@@ -797,6 +854,8 @@ class Tracker:
         self.lam_bound = _check_bound(lam_bound, self.lam_span)
         self.direction = None if direction is None else _check_direction(direction)
         self.problem = check_problem(problem)
+        check_in_range(problem, self.lam_span, self.lam_bound)
+        self._forward = uses_jvp(self.algorithm)
         # the compiled calls see the problem padded to its size bucket (same unknowns, same H)
         self._dyn, self._static = split_problem(bucket(problem))
 
@@ -816,6 +875,9 @@ class Tracker:
 
     def _u0(self, start: Any) -> np.ndarray:
         w0 = start_of(self.problem, start)
+        # H and the Jacobian traced abstractly, once per problem structure: refused by name
+        # here, not from inside the compiled loop's tracing
+        check_maps(self.problem, w0.shape[0], forward=self._forward)
         # one numpy array in, (w0, λ0, λ1, λ_bound, direction): jit converts it without an
         # eager JAX op
         n = w0.shape[0]
@@ -893,7 +955,8 @@ def track(
     - `start`: the solution at ``lam_span[0]``; default ``problem.start()`` (for a
       `NaturalHomotopy`: the linear least-squares weights X⁺d). It is first corrected by
       Newton's method at fixed λ.
-    - `lam_span`: ``(lam0, lam1)``; λ may run either way.
+    - `lam_span`: ``(lam0, lam1)``; λ may run either way, within the problem's
+      ``lam_range`` where it declares one (`NaturalHomotopy`, `MLPHomotopy`: [0, 1]).
     - `predictor`: ``"hermite"`` (default), ``"euler"``, ``"rk4"`` or an
       `AbstractPredictor` (`homotopy.predictors`).
     - `corrector`: ``"simplified"`` (default), ``"newton"``, ``"chord"`` or an
@@ -919,7 +982,9 @@ def track(
     **Returns:** a `Path`; its `status` says how it ended, never an exception from the loop.
 
     **Raises:** `ValueError` naming the argument for an unknown option, a bad `start`,
-    `lam_span`, part or option value.
+    `lam_span` (or one outside the problem's ``lam_range``), part or option value (a bool
+    given for a number, a `tol` outside [1e-15, 1e-2]), or an `H` or ``jacobian`` that JAX
+    cannot trace or that returns the wrong shape (checked abstractly before compiling).
     """
     parts = dict(
         predictor=predictor,
@@ -936,11 +1001,10 @@ def track(
     # every argument checked before the start is computed (an MLPHomotopy's start() is a
     # search of seconds): the algorithm is built once and cached for the Tracker below
     algorithm(**{k: v for k, v in parts.items() if k not in ("lam_bound", "direction")})
-    _check_bound(lam_bound, span)
+    check_in_range(problem, span, _check_bound(lam_bound, span))
     if direction is not None:
         _check_direction(direction)
-    if not isinstance(certify, bool):
-        raise ValueError(f"certify: expected True or False, got {certify!r}")
+    certify = check_bool("certify", certify)
     if certify:
         from .certification import certifiable
 
@@ -1134,4 +1198,5 @@ def to_path(
         stats=stats,
         lam_span=tuple(lam_span),
         problem=problem,
+        tol=float(alg.options.tol),  # what Path.at re-corrects to
     )
