@@ -76,7 +76,7 @@ import numpy as np
 
 from ._checks import check_array, check_lam
 from .certification import LIBM_ULPS, Interval, _blend, _down, _gamma, _up, matvec
-from .geometry import Box, Samples
+from .regions import Box, Samples
 
 
 __all__ = [
@@ -115,9 +115,8 @@ class CurvatureBound:
       at every w of the box with ‖t − φ_λ(w)‖ < hessian_radius_lower the error Hessian
       G − II_r of E_t = ½‖t − φ_λ‖² is positive definite (`strictly_convex_on_box` uses it).
     - `k_point`: the largest pointwise bound at a leaf's centre: what more bisection could at
-      best bring k_upper down to (numerical). `k_lower`: the exact k(w) (`geometry.max_curvature`)
-      at the centre of the worst leaf, a numerical lower estimate of max_box k (``nan`` if it
-      was not evaluated); k_upper/k_lower measures the bound's pessimism.
+      best bring k_upper down to (numerical). `worst`: the leaf with the largest bound (the exact
+      k at its centre, `geometry.max_curvature`, measures the bound's pessimism).
     - `n_boxes`: boxes evaluated (≤ `max_boxes`); `converged`: k_upper ≤ (1 + tol)·k_point.
     - `proven`: True (every step is rigorous: outward rounding, libm error bounds).
     - `lam`, `box`, `worst` (the leaf attaining k_upper) and the final partition `leaves_lo`,
@@ -129,7 +128,6 @@ class CurvatureBound:
     k_raw_upper: float
     hessian_radius_lower: float
     k_point: float
-    k_lower: float
     n_boxes: int
     converged: bool
     proven: bool
@@ -484,7 +482,6 @@ def curvature_upper_bound(
     *,
     max_boxes: int | None = None,
     tol: float = 1e-3,
-    estimate_lower: bool = False,
 ) -> CurvatureBound:
     """k_upper ≥ max_{w ∈ box} k(w), k = max_{unit u ∈ T} ‖P_N(ρ∘u²)‖, ρ = σ_λ''/σ_λ'²: proven.
 
@@ -493,9 +490,7 @@ def curvature_upper_bound(
     per weight (w flat, row-major over (input, output)). Branch and bound (module docstring)
     until k_upper ≤ (1 + `tol`)·k_point or `max_boxes` box evaluations (default: a budget of
     `BOX_BUDGET` / (L·(s·m)²) boxes, the cost of one box being O(L(s·m)²), clipped to
-    [16, 1024]: about 10 s at L = 2000, s = 60 on two CPU cores); `estimate_lower` (off by
-    default: it costs a `geometry.max_curvature`, slow at large L and s)
-    also evaluates the exact k at the worst leaf's centre (`k_lower`, numerical).
+    [16, 1024]: about 10 s at L = 2000, s = 60 on two CPU cores).
 
     **Raises:** `ValueError` naming `problem` (no hook, not a single-layer network, rank X̃ < s:
     not an immersion), `activation`, `lam`, `box`, `max_boxes` or `tol`.
@@ -518,7 +513,7 @@ def curvature_upper_bound(
     if lam == 0.0:  # σ_0'' ≡ 0: φ_0(w) = X̃W is affine, flat
         return _result(
             data, lam, the_box, lo[None], hi[None], np.zeros(1), np.zeros(1), 0.0, 1, True,
-            "λ = 0: φ_0 = X̃W is affine (σ_0'' ≡ 0), so k ≡ 0 and ρ = ∞", problem, False,
+            "λ = 0: φ_0 = X̃W is affine (σ_0'' ≡ 0), so k ≡ 0 and ρ = ∞", problem,
         )  # fmt: skip
 
     colscale = np.repeat(np.max(np.abs(data.X), axis=0), data.m)  # weight (a, j) ↦ max|X̃_{:,a}|
@@ -582,8 +577,7 @@ def curvature_upper_bound(
             f"{n_boxes} boxes)"
         )
     return _result(
-        data, lam, the_box, llo, lhi, lk, lkr, point, n_boxes, converged, msg, problem,
-        estimate_lower,
+        data, lam, the_box, llo, lhi, lk, lkr, point, n_boxes, converged, msg, problem
     )  # fmt: skip
 
 
@@ -600,29 +594,16 @@ def _result(
     converged: bool,
     msg: str,
     problem: Any,
-    estimate_lower: bool,
 ) -> CurvatureBound:
     i = int(np.argmax(lk))
     k, kr = float(lk[i]), float(lkr.max())
     worst = Box(llo[i].copy(), lhi[i].copy())
-    k_lower = math.nan
-    if estimate_lower and k > 0 and math.isfinite(k):
-        from . import geometry
-
-        try:
-            centre = np.clip(0.5 * llo[i] + 0.5 * lhi[i], llo[i], lhi[i])
-            k_lower = float(geometry.max_curvature(problem, centre, lam).value)
-        except ValueError:  # e.g. J numerically rank-deficient at a saturated centre
-            k_lower = math.nan
-        if math.isfinite(k_lower):
-            msg += f"; k = {k_lower:.6g} at the worst leaf's centre (numerical)"
     return CurvatureBound(
         k_upper=k,
         radius_lower=_inverse_down(k),
         k_raw_upper=kr,
         hessian_radius_lower=_inverse_down(kr),
         k_point=float(point),
-        k_lower=k_lower,
         n_boxes=int(n_boxes),
         converged=bool(converged),
         proven=True,

@@ -53,6 +53,7 @@ import numpy as np
 from ._checks import check_array, check_lam
 from .manifold import Manifold, manifold_of
 from .protocol import Static, join_problem, split_problem
+from .regions import Box as Box, Samples as Samples
 
 
 Array = jax.Array
@@ -213,19 +214,6 @@ class FocalDistances:
     directions: np.ndarray
 
 
-@dataclass(frozen=True)
-class Box:
-    """An axis-aligned box of weight space, ``lo ≤ w ≤ hi`` (each ``(n,)``)."""
-
-    lo: np.ndarray
-    hi: np.ndarray
-
-
-@dataclass(frozen=True)
-class Samples:
-    """A region given by sample weights ``(N, n)``; local searches stay in their bounding box."""
-
-    points: np.ndarray
 
 
 # ----------------------------------------------------------------------------- validation

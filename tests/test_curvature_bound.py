@@ -233,7 +233,7 @@ def test_bound_dominates_the_exact_curvature_at_thousands_of_points(name):
                     kmax = float(np.nanmax(k))
                     for mb in (1, 64):
                         b = cb.curvature_upper_bound(
-                            p, lam, box, max_boxes=mb, estimate_lower=False
+                            p, lam, box, max_boxes=mb
                         )
                         assert b.proven and b.k_upper >= kmax, (bias, m, lam, r, mb)
                         assert b.k_raw_upper >= b.k_upper
@@ -245,7 +245,7 @@ def test_bound_dominates_the_exact_curvature_at_thousands_of_points(name):
 def test_bound_dominates_max_curvature_and_the_region_search_in_codimension_above_one():
     """Codimension 3 to 6 (n = 2: `max_curvature` is exact by its quartic), one and two
     outputs: k_upper ≥ `max_curvature` at random points and ≥ the numerical
-    `max_curvature_over` k_max; k_lower is the exact k at one point, so ≤ k_max."""
+    `max_curvature_over` k_max; the exact k at the worst leaf's centre is ≤ both."""
     rng = np.random.default_rng(6)
     cases = [("tanh", False, 1, 2, 5, 0.7), ("logistic", False, 2, 1, 4, 1.0)]
     cases.append(("arctan", True, 1, 2, 6, 0.3))
@@ -253,12 +253,14 @@ def test_bound_dominates_max_curvature_and_the_region_search_in_codimension_abov
         p = _problem(name, bias, m, L, s, int(rng.integers(1 << 30)))
         c = rng.uniform(-0.5, 0.5, s * m)
         box = geo.Box(c - 0.6, c + 0.6)
-        b = cb.curvature_upper_bound(p, lam, box, max_boxes=256, estimate_lower=True)
+        b = cb.curvature_upper_bound(p, lam, box, max_boxes=256)
         rc = geo.max_curvature_over(p, lam, box, n_grid=4, n_starts=2)
         W = rng.uniform(c - 0.6, c + 0.6, (30, s * m))
         pts = max(geo.max_curvature(p, w, lam).value for w in W)
         assert b.k_upper >= max(rc.k_max, pts), name
-        assert b.k_lower <= b.k_upper and b.k_lower <= rc.k_max * (1 + 1e-9)
+        centre = 0.5 * b.worst.lo + 0.5 * b.worst.hi
+        k_centre = geo.max_curvature(p, centre, lam).value  # the exact k at one point
+        assert k_centre <= b.k_upper and k_centre <= rc.k_max * (1 + 1e-9)
         assert b.k_upper <= 6 * rc.k_max
         assert b.radius_lower <= rc.radius and b.radius_lower == pytest.approx(1 / b.k_upper)
 
@@ -278,9 +280,9 @@ def test_curve_closed_form_convergence_and_factor():
             W = np.linspace(w0 - dl, w0 + dl, 4001)
             k, raw, B = _curve(x, W, lam)
             box = geo.Box(np.array([w0 - dl]), np.array([w0 + dl]))
-            one = cb.curvature_upper_bound(p, lam, box, max_boxes=1, estimate_lower=False)
+            one = cb.curvature_upper_bound(p, lam, box, max_boxes=1)
             bis = cb.curvature_upper_bound(
-                p, lam, box, max_boxes=400, tol=1e-7, estimate_lower=False
+                p, lam, box, max_boxes=400, tol=1e-7
             )
             over = one.k_upper / B.max() - 1
             assert 0 <= over <= 20 * dl and over < prev  # first order in δ, shrinking
@@ -317,8 +319,8 @@ def test_nested_boxes_give_monotone_bounds():
     prev1 = prevb = math.inf
     for r in (2.0, 1.0, 0.5, 0.2, 0.05):
         box = geo.Box(c - r, c + r)
-        one = cb.curvature_upper_bound(p, 1.0, box, max_boxes=1, estimate_lower=False)
-        bis = cb.curvature_upper_bound(p, 1.0, box, max_boxes=2000, tol=tol, estimate_lower=False)
+        one = cb.curvature_upper_bound(p, 1.0, box, max_boxes=1)
+        bis = cb.curvature_upper_bound(p, 1.0, box, max_boxes=2000, tol=tol)
         assert one.k_upper <= prev1 and one.k_raw_upper >= one.k_upper
         assert bis.converged and bis.k_upper <= prevb * (1 + tol) and bis.k_upper <= one.k_upper
         prev1, prevb = one.k_upper, bis.k_upper
@@ -340,7 +342,7 @@ def test_leaves_partition_the_box_and_the_result_is_frozen():
 def test_interval_data_forms_and_value_errors():
     p = _problem("tanh", True, 1, 5, 3, 11)
     box = np.array([[-1.0, 1.0]] * 3)
-    ref = cb.curvature_upper_bound(p, 0.6, box, max_boxes=16, estimate_lower=False).k_upper
+    ref = cb.curvature_upper_bound(p, 0.6, box, max_boxes=16).k_upper
 
     class Tuple:
         def interval_data(self):
@@ -359,7 +361,7 @@ def test_interval_data_forms_and_value_errors():
 
     for q in (Tuple(), Dict()):
         assert (
-            cb.curvature_upper_bound(q, 0.6, box, max_boxes=16, estimate_lower=False).k_upper == ref
+            cb.curvature_upper_bound(q, 0.6, box, max_boxes=16).k_upper == ref
         )
     bad = [
         ((MLPLike(), 0.6, box), "problem"),
