@@ -152,7 +152,7 @@ def test_saved_path_carries_the_fingerprint(tmp_path, path):
 def test_old_file_without_fingerprint_still_loads(tmp_path, path):
     path.save(tmp_path / "p.npz")
     arrays = dict(np.load(tmp_path / "p.npz"))
-    del arrays["fingerprint"], arrays["event_kernel"]  # as an older version wrote it
+    del arrays["fingerprint"], arrays["event_kernel"], arrays["tol"]  # as an older version wrote it
     np.savez(tmp_path / "old.npz", **arrays)
     q = h.load_path(tmp_path / "old.npz", h.NaturalHomotopy(X, D[::-1]))  # cannot be checked
     assert q.fingerprint is None and q.tol is None
