@@ -169,9 +169,9 @@ def check_part(name: str, spec: Any, registry: dict[str, type], base: type, **fi
 # The problem's maps, traced abstractly once per structure.
 
 
-class _Same:
-    """A non-PyTree problem as a cache key: compared by identity, and held, so that its id
-    is not reused by another object while the key lives."""
+class Static:
+    """Holds a non-PyTree problem as a static ``jit`` argument or a cache key, compared by
+    identity (and held, so that its id is not reused by another object while it lives)."""
 
     def __init__(self, obj: Any) -> None:
         self.obj = obj
@@ -180,7 +180,7 @@ class _Same:
         return id(self.obj)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Same) and other.obj is self.obj
+        return isinstance(other, Static) and other.obj is self.obj
 
 
 #: structures whose maps passed `check_maps` (a bounded, insertion-ordered set)
@@ -205,7 +205,7 @@ def _structure(problem: Any, n: int) -> Any:
     PyTree. ``None`` when that is unhashable."""
     leaves, treedef = jax.tree_util.tree_flatten(problem)
     if len(leaves) == 1 and leaves[0] is problem:
-        return (_Same(problem), n)
+        return (Static(problem), n)
     try:
         avals = tuple(
             (np.shape(x), np.dtype(x.dtype) if hasattr(x, "dtype") else type(x)) for x in leaves

@@ -214,8 +214,6 @@ class FocalDistances:
     directions: np.ndarray
 
 
-
-
 # ----------------------------------------------------------------------------- validation
 
 

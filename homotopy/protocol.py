@@ -51,7 +51,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._checks import check_real_dtype, real_scalar
+from ._checks import Static as Static, check_real_dtype, real_scalar
 from ._linalg import Factored, factor
 
 
@@ -119,19 +119,6 @@ def system(problem: Any, *, batched: bool = False) -> System:
             return jacobian_of(problem.H, u[:-1], u[-1])
 
     return System(H, J, functools.partial(factor, batched=batched), batched)
-
-
-class Static:
-    """Holds a non-PyTree problem as a static ``jit`` argument, compared by identity."""
-
-    def __init__(self, obj: Any) -> None:
-        self.obj = obj
-
-    def __hash__(self) -> int:
-        return id(self.obj)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Static) and other.obj is self.obj
 
 
 def split_problem(problem: Any) -> tuple[Any, Static | None]:
