@@ -21,6 +21,21 @@ import jax.numpy as jnp
 import numpy as np
 
 
+#: the range of a ‖H‖ tolerance (`track`'s `tol`, `Path.at`'s). ‖H‖ ≤ tol is an absolute
+#: test, and the float64 value of H at the exact solution rounded to float64 is already
+#: ~ε·(the size of H's terms): below 1e-15 no point passes even on a unit-scale 3 × 2 problem
+#: (tol = 1e-30 ended INVALID_START, blaming the start). Above 1e-2 points far from the curve
+#: pass as solutions (tol = 1 misses a fold pair; tol = 1e3 reported SUCCESS at a w_end with
+#: ‖H‖ = 1e-2, far from the true one). The floor grows with the size and scale of H (a
+#: 200 × 11 unit-scale problem needs tol ≥ 3e-15).
+TOL_RANGE = (1e-15, 1e-2)
+
+#: the largest integer option (`max_steps`, `max_newton`, …): the compiled loop counts in
+#: int32 and caps attempts at 4·max_steps, so a larger value wrapped around (max_steps = 2³¹
+#: ended MAX_STEPS at once, max_newton = 2³¹ STEP_FAILURE, 10²⁰ an OverflowError from jit)
+INT_MAX = (2**31 - 1) // 4
+
+
 def check_lam(lam: Any, name: str = "lam") -> float:
     """λ as a float in [0, 1], or a ValueError naming `name`."""
     try:
@@ -59,13 +74,21 @@ def check_real_dtype(name: str, arr: np.ndarray) -> None:
 def check_array(name: str, a: Any, ndim: tuple[int, ...] | None = None) -> np.ndarray:
     """`a` as a finite float64 numpy array (of one of the dimensions `ndim`, if given),
     or a ValueError naming `name`."""
+    if isinstance(a, np.ma.MaskedArray) and np.ma.is_masked(a):
+        # np.asarray drops the mask: the masked entries' hidden values would be used as data
+        raise ValueError(
+            f"{name}: a masked array with {int(np.ma.count_masked(a))} masked entries; fill "
+            "them (np.ma.filled) or remove those rows"
+        )
     try:
         raw = np.asarray(a)
     except (TypeError, ValueError) as err:  # e.g. a ragged nested list
         raise ValueError(f"{name}: not a real numeric array ({err})") from None
     check_real_dtype(name, raw)
     try:
-        arr = np.asarray(raw, dtype=np.float64)
+        # a longdouble beyond float64's range becomes inf (refused below), not a warning
+        with np.errstate(over="ignore"):
+            arr = np.asarray(raw, dtype=np.float64)
     except (TypeError, ValueError) as err:
         raise ValueError(f"{name}: not a real numeric array ({err})") from None
     if ndim is not None and arr.ndim not in ndim:
@@ -131,11 +154,19 @@ def check_positive(name: str, v: Any) -> None:
     check_number(name, v)
 
 
-def check_int(name: str, v: Any, least: int = 1, *, why: str = "") -> int:
-    """`v` as an int ≥ `least` (a Python or numpy integer, not a bool), or a ValueError
-    naming `name` (with `why` that is the least)."""
-    if not isinstance(v, numbers.Integral) or isinstance(v, bool | np.bool_) or v < least:
-        want = "a positive integer" if least == 1 else f"an integer ≥ {least}"
+def check_int(name: str, v: Any, least: int = 1, *, most: int | None = None, why: str = "") -> int:
+    """`v` as an int ≥ `least` (and ≤ `most`, if given; a Python or numpy integer, not a
+    bool), or a ValueError naming `name` (with `why` that is the range)."""
+    if (
+        not isinstance(v, numbers.Integral)
+        or isinstance(v, bool | np.bool_)
+        or v < least
+        or (most is not None and v > most)
+    ):
+        if most is not None:
+            want = f"an integer in [{least}, {most}]"
+        else:
+            want = "a positive integer" if least == 1 else f"an integer ≥ {least}"
         reason = f" ({why})" if why else ""
         raise ValueError(f"{name}: expected {want}{reason}, got {v!r}")
     return int(v)

@@ -24,12 +24,14 @@ progress line is drawn on stderr only when stderr is a terminal and ``--quiet`` 
 from __future__ import annotations
 
 import argparse
+import csv
 import dataclasses
 import json
 import math
 import os
 import sys
 import zipfile
+import zlib
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
@@ -116,7 +118,8 @@ def _read_npz(file: str) -> tuple[np.ndarray, np.ndarray]:
     if not zipfile.is_zipfile(file):
         raise ValueError(f"DATA: {file!r} is not an .npz archive (arrays X and d, np.savez)")
     try:
-        with np.load(file, allow_pickle=False) as z:
+        # our own handle: np.load leaks the one it opens when the archive is damaged
+        with open(file, "rb") as fh, np.load(fh, allow_pickle=False) as z:
             if not hasattr(z, "files"):
                 raise ValueError("it holds a single array, not the arrays X and d")
             missing = [k for k in ("X", "d") if k not in z.files]
@@ -126,7 +129,11 @@ def _read_npz(file: str) -> tuple[np.ndarray, np.ndarray]:
                     f"(L,), found {sorted(z.files)}"
                 )
             X, d = np.array(z["X"]), np.array(z["d"])
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as err:
+    except (
+        ValueError, OSError, zipfile.BadZipFile, EOFError, KeyError, NotImplementedError,
+        zlib.error,
+    ) as err:  # fmt: skip
+        # KeyError, NotImplementedError, zlib.error: a damaged archive's directory or member
         if isinstance(err, FileNotFoundError):
             raise
         raise ValueError(f"DATA: cannot read {file!r} as .npz: {_fmt_err(err)}") from None
@@ -136,7 +143,8 @@ def _read_npz(file: str) -> tuple[np.ndarray, np.ndarray]:
 def _read_csv(file: str) -> tuple[np.ndarray, np.ndarray, list[str] | None]:
     """``(X, d, header)`` of a CSV file: the first row is a header (returned, else ``None``)
     only when none of its cells is a number, so a typo in the first data row is an error,
-    not a row silently dropped; a UTF-8 byte-order mark is ignored."""
+    not a row silently dropped; a UTF-8 byte-order mark is ignored, and a quoted cell is
+    read without its quotes."""
     try:
         with open(file, encoding="utf-8-sig") as fh:  # -sig: a BOM is not part of cell 1
             lines = fh.read().splitlines()
@@ -149,7 +157,9 @@ def _read_csv(file: str) -> tuple[np.ndarray, np.ndarray, list[str] | None]:
         text = line.strip()
         if not text or text.startswith("#"):
             continue
-        cells = [c.strip() for c in text.split(",")]
+        # csv, not str.split: a spreadsheet's quoted "1" is a number (split kept the quotes,
+        # so a quoted first data row was taken for a header and dropped)
+        cells = [c.strip() for c in next(csv.reader([text], skipinitialspace=True), [""])]
         numeric = [_is_float(c) for c in cells]
         if not rows and header is None and not any(numeric):
             header, header_line = cells, i  # a header row: kept for the summary, once
@@ -238,10 +248,18 @@ def _load(spec: str) -> tuple[np.ndarray, np.ndarray, dict[str, Any], list[str] 
 
 def check_data(X: Any, d: Any, bias: bool) -> tuple[np.ndarray, np.ndarray]:
     """Shapes, finiteness and rank of the data, with one-line messages naming the problem."""
+    from ._checks import check_real_dtype
+
     try:
-        X = np.asarray(X, dtype=np.float64)
-        d = np.asarray(d, dtype=np.float64)
-    except (TypeError, ValueError):
+        X, d = np.asarray(X), np.asarray(d)
+        # complex data (an .npz) is refused, not cast: a cast drops the imaginary part with
+        # only numpy's warning; dates, records and strings are not numbers either
+        check_real_dtype("DATA: X", X)
+        check_real_dtype("DATA: d", d)
+        with np.errstate(over="ignore"):  # a longdouble past float64's range: inf, refused below
+            X = np.asarray(X, dtype=np.float64)
+            d = np.asarray(d, dtype=np.float64)
+    except TypeError:
         raise ValueError("DATA: X and d must be real numeric arrays") from None
     if X.ndim == 1:
         X = X[:, None]
@@ -274,6 +292,8 @@ def check_data(X: Any, d: Any, bias: bool) -> tuple[np.ndarray, np.ndarray]:
             "rank-deficient, so the linear start X⁺d is not unique; remove dependent "
             "columns or add patterns"
         ) from None
+    except ValueError as err:  # e.g. X⁺d overflows float64: the data's fault, named as such
+        raise ValueError(f"DATA: {err}") from None
     return X, d
 
 
@@ -481,7 +501,7 @@ def _demo(args: argparse.Namespace) -> int:
         makers = {
             "fold-path.png": lambda: plotting.path_diagram(path),
             "fold-data-manifold.png": lambda: plotting.data_manifold(
-                problem, (0.0, DEMO_LAM, 1.0), path=path, n=25, n_grid=6
+                problem, (0.0, DEMO_LAM, 1.0), path=path, n=25, n_seeds=8
             ),
             "fold-curvature.png": lambda: plotting.curvature_along_path(problem, path, refine=3),
             "fold-projections.png": lambda: plotting.several_projections(
@@ -701,7 +721,7 @@ def _curvature(args: argparse.Namespace) -> int:
             k = geometry.max_curvature(problem, w, lam)
             f = geometry.focal_distances(problem, w, lam)
             box = np.stack([w - args.box, w + args.box], axis=-1)
-            reg = geometry.max_curvature_over(problem, lam, box, n_grid=args.n_grid)
+            reg = geometry.max_curvature_over(problem, lam, box, n_seeds=args.seeds, path=path)
             hess = np.asarray(f.hessian_eigenvalues)
             if np.all(hess > 0):
                 kind = "local minimum"
@@ -728,6 +748,12 @@ def _curvature(args: argparse.Namespace) -> int:
                     "k_max_box": reg.k_max,
                     "k_max_at": reg.w,
                     "uniqueness_radius": reg.radius,
+                    "k_max_is": "a numerical lower estimate (ρ = 1/k_max may be too large)",
+                    "k_max_history": list(reg.history),
+                    "k_max_converged": reg.converged,
+                    "seeds": reg.n_seeds,
+                    "local_searches": reg.n_local,
+                    "saturated_seeds": reg.n_saturated,
                     "target_in_tube": bool(f.residual_norm < reg.radius),
                 }
             )
@@ -758,6 +784,13 @@ def _curvature(args: argparse.Namespace) -> int:
         print(
             f"      over the box w ± {r['box_half_width']:g}: k_max = {num(r['k_max_box'])}, "
             f"uniqueness radius ρ = 1/k_max = {num(r['uniqueness_radius'])}"
+        )
+        conv = "converged" if r["k_max_converged"] else "still rising when the rounds ran out"
+        sat = f", {r['saturated_seeds']} saturated seeds skipped" if r["saturated_seeds"] else ""
+        print(
+            f"      (k_max is a numerical lower estimate, so ρ may be too large: "
+            f"{r['seeds']} seeds, {r['local_searches']} local searches, {conv}{sat}; "
+            "`curvature_bound` proves bounds)"
         )
         verdict = (
             "‖r‖ < ρ: the projection is unique within the tube"
@@ -822,7 +855,7 @@ def _plot(args: argparse.Namespace) -> int:
                 fig = plotting.path_diagram(path)
             elif what == "data manifold":
                 lams = sorted({0.0, 0.5, float(np.clip(path.lam[-1], 0.0, 1.0))})
-                fig = plotting.data_manifold(problem, lams, path=path, n=25, n_grid=6)
+                fig = plotting.data_manifold(problem, lams, path=path, n=25, n_seeds=8)
             else:
                 fig = plotting.curvature_along_path(problem, path)
             plotting.save_figure(fig, target)
@@ -944,7 +977,9 @@ def build_parser() -> argparse.ArgumentParser:
     curv.add_argument("--lam", type=float, required=True, help="λ in [0, 1]")
     curv.add_argument("--w", type=float, nargs="+", default=None, help="weights (skip tracing)")
     curv.add_argument("--box", type=float, default=1.0, help="box half-width around w (1.0)")
-    curv.add_argument("--n-grid", type=int, default=None, help="seeds per axis in the box")
+    curv.add_argument(
+        "--seeds", type=int, default=32, help="seeds per scale in the box (a power of two; 32)"
+    )
     curv.add_argument("--json", action="store_true", help="print the results as JSON")
     curv.set_defaults(func=_curvature)
 

@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 import jax
 import jax.numpy as jnp
 
-from ._checks import check_positive
+from ._checks import check_number
 
 
 Array = jax.Array
@@ -84,7 +84,8 @@ class NetworkDivergence(AbstractDivergence):
         for f in dataclasses.fields(self):
             v = getattr(self, f.name)
             if not (f.name == "w_max" and v is None):
-                check_positive(f.name, v)
+                # stored as the float: an int beyond int64 (2**63) overflowed in jit
+                object.__setattr__(self, f.name, check_number(f.name, v))
 
     def bound(self, w0_norm):
         if self.w_max is not None:
@@ -138,13 +139,16 @@ def divergence_from(spec: Any, **fields: Any) -> AbstractDivergence:
     **Raises:** `ValueError` naming `divergence` for anything else, or for fields given
     beside an instance or with ``None``.
     """
-    if isinstance(spec, AbstractDivergence) or spec is None or spec == "none":
+    # `==` on a str only: an array given as divergence= compared elementwise (a bare
+    # "truth value of an array is ambiguous")
+    named = spec if isinstance(spec, str) else None
+    if isinstance(spec, AbstractDivergence) or spec is None or named == "none":
         if fields:
             raise ValueError(
                 f"divergence: {sorted(fields)} given beside divergence={spec!r}; "
                 "set them on a NetworkDivergence instead"
             )
-        return NoDivergence() if spec is None or spec == "none" else spec
-    if spec == "network":
+        return NoDivergence() if spec is None or named == "none" else spec
+    if named == "network":
         return NetworkDivergence(**fields)
     raise ValueError(f"divergence: expected 'network', None or an AbstractDivergence, got {spec!r}")

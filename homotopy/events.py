@@ -83,7 +83,8 @@ class TurningPoint(AbstractEvent):
 
     def __post_init__(self) -> None:
         # 0: refine until the bracket closes; 1 or more would stop at once (|dλ/ds| ≤ 1)
-        check_number("tol", self.tol, 0.0, 1.0, lo_closed=True, hi_closed=False, why=_TP_WHY)
+        tol = check_number("tol", self.tol, 0.0, 1.0, lo_closed=True, hi_closed=False, why=_TP_WHY)
+        object.__setattr__(self, "tol", tol)  # the float: a huge int overflows in jit
 
     def enabled(self, natural: bool) -> bool:
         return not natural
@@ -101,7 +102,8 @@ class Bifurcation(AbstractEvent):
     name: ClassVar[str] = "bifurcation"
 
     def __post_init__(self) -> None:
-        check_number("tol", self.tol, 0.0, lo_closed=True)
+        # stored as the float: an int beyond int64 (2**63) overflowed in jit
+        object.__setattr__(self, "tol", check_number("tol", self.tol, 0.0, lo_closed=True))
 
     def value(self, point, ref):
         return point.sign * jnp.exp(jnp.clip(point.logdet - ref.logdet, -700.0, 700.0))
@@ -124,7 +126,8 @@ class EventFunction(AbstractEvent):
             raise ValueError(f"name: expected a non-empty string, got {self.name!r}")
         if not callable(self.fn):
             raise ValueError("fn: must be callable as fn(w, lam) -> scalar")
-        check_number("tol", self.tol, 0.0, lo_closed=True)
+        # stored as the float: an int beyond int64 (2**63) overflowed in jit
+        object.__setattr__(self, "tol", check_number("tol", self.tol, 0.0, lo_closed=True))
 
     def value(self, point, ref):
         g = self.fn(point.u[:-1], point.u[-1])

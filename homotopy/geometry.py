@@ -14,9 +14,10 @@ n-dimensional immersed submanifold of $\mathbb R^M$, $M = L m$, $n = s m$.
   \tilde X$;
 - normal curvatures along a unit normal n: the generalized eigenvalues of $II_n v = \kappa G v$
   (positive when the manifold bends *towards* n);
-- ``max_curvature``: $k(w) = \max_{\|n\| = 1,\ n \perp T_zZ} \max|\kappa|$, computed exactly
-  (closed forms for codimension 1 and for n = 2; otherwise multi-start ascent plus a
-  certificate for codimension 2 and 3);
+- ``max_curvature``: $k(w) = \max_{\|n\| = 1,\ n \perp T_zZ} \max|\kappa|$
+  (`homotopy.normal_curvature`): exact for codimension ≤ 3 (closed forms, or ascent with a
+  certificate) and for n ≤ 2 (at any codimension); otherwise the normal-space ascent, O(M·n)
+  per step with only n × n solves, a lower estimate;
 - focal points, the error Hessian $\nabla^2 E = G - II_r$ ($r = d - \phi_\lambda(w)$, from the
   problem's ``targets`` or ``residual``), and the uniqueness tube of radius
   $\rho = 1/k_{max}$ over a region of weight space.
@@ -50,15 +51,26 @@ import jax.numpy as jnp
 import jax.scipy.linalg as jsl
 import numpy as np
 
+from . import region_search
 from ._checks import check_array, check_lam
 from .manifold import Manifold, manifold_of
+from .normal_curvature import (
+    METRIC_COND_MAX,
+    MaxCurvature as MaxCurvature,
+    _max_curvature_core,
+    _metric,
+    curvatures_at,
+    normal_space as _normal_space,
+)
 from .protocol import Static, join_problem, split_problem
-from .regions import Box as Box, Samples as Samples
+from .region_search import RegionCurvature as RegionCurvature
+from .regions import Ball as Ball, Box as Box, Samples as Samples
 
 
 Array = jax.Array
 
 __all__ = [
+    "Ball",
     "Box",
     "Curvatures",
     "FocalDistances",
@@ -87,8 +99,6 @@ __all__ = [
     "uniqueness_radius",
 ]
 
-CERT_RTOL = 1e-9  # relative gap at which a max-curvature upper bound counts as a certificate
-
 
 # ----------------------------------------------------------------------------- results
 
@@ -113,45 +123,6 @@ class Curvatures(NamedTuple):
     def mean(self) -> Array:
         """H = (Σ κ_i)/n (= tr(G⁻¹II_n)/n)."""
         return jnp.mean(self.values)
-
-
-@dataclass(frozen=True)
-class MaxCurvature:
-    """k = max over unit normals n ⟂ T_zZ of max |κ(II_n, G)|, with a maximizer.
-
-    - `value`: k ≥ 0.
-    - `normal`: a unit normal n* attaining it, signed so that the curvature is +k (the
-      manifold bends towards n*); empty when there is no normal space.
-    - `direction`: the weight-space direction v* (``v*ᵀGv* = 1``) with ``II_{n*}(v*, v*) = k``.
-    - `upper_bound`: a proven upper bound on k (equal to `value` for the closed forms).
-    - `certified`: whether ``upper_bound ≤ value·(1 + 1e-9)`` (k is then proven to that
-      accuracy; the closed forms are exact up to rounding).
-    - `method`: ``"flat"`` (no normals / zero II), ``"eigen"`` (codimension 1),
-      ``"closed-form"`` (n = 1), ``"quartic"`` (n = 2, all critical points enumerated) or
-      ``"ascent"`` (multi-start alternating ascent, n ≥ 3).
-    """
-
-    value: float
-    normal: np.ndarray
-    direction: np.ndarray
-    upper_bound: float
-    certified: bool
-    method: str
-
-
-@dataclass(frozen=True)
-class RegionCurvature:
-    """k_max = max of `max_curvature` over a region, its argmax `w` and ρ = 1/k_max.
-
-    `maximum` is the `MaxCurvature` at `w`; `n_evaluations` counts exact evaluations of k(w).
-    `radius` is ``inf`` when k_max = 0 (e.g. λ = 0: the manifold is flat).
-    """
-
-    k_max: float
-    w: np.ndarray
-    radius: float
-    maximum: MaxCurvature
-    n_evaluations: int
 
 
 @dataclass(frozen=True)
@@ -266,39 +237,23 @@ def _need_residual(p: _Problem, what: str) -> None:
         )
 
 
-def _rank(sv: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """Numerical rank from singular values (..., k), numpy's ``matrix_rank`` tolerance."""
-    tol = sv.max(axis=-1, initial=0.0) * max(shape) * np.finfo(np.float64).eps
-    return np.sum(sv > tol[..., None], axis=-1)
-
-
-def _check_immersion(frame: _Frame, W: Any = None) -> None:
-    """`ValueError` naming `problem` unless J has full column rank n (at every w of a batch)."""
-    sv = np.asarray(frame.sv)
-    M, n = frame.J.shape[-2:]
-    rank = np.atleast_1d(_rank(sv, (M, n)))
-    if np.all(rank == n):
-        return
-    i = int(np.flatnonzero(rank < n)[0])
-    at = "" if W is None else f" at the region seed w = {np.asarray(W)[i].tolist()}"
-    raise ValueError(
-        f"problem: φ_λ is not an immersion{at}: rank J = {int(rank[i])} < n = {n} "
-        "(G = JᵀJ is singular; for a network, rank X̃ < s or saturated units)"
+def _immersion_error(rank: int, n: int, cond: float, at: str = "") -> ValueError:
+    return ValueError(
+        f"problem: φ_λ is not an immersion{at}: rank J = {rank} < n = {n} numerically "
+        f"(cond G = {cond:.3g} > {METRIC_COND_MAX:.0e}: G = JᵀJ is singular in float64; for a "
+        "network, rank X̃ < s or saturated units)"
     )
 
 
+def _check_immersion(frame: _Frame) -> None:
+    """`ValueError` naming `problem` unless J has full column rank n (cond G ≤ 1e13)."""
+    n = frame.J.shape[-1]
+    if bool(frame.ok):
+        return
+    raise _immersion_error(int(frame.rank), n, float(frame.cond))
+
+
 # ----------------------------------------------------------------------------- generic cores
-
-
-def _normal_space(J: Array) -> Array:
-    """Orthonormal N (L, L − n) with NᵀJ = 0 and det[J | N] > 0 (last column's sign)."""
-    L, n = J.shape
-    if L == n:
-        return jnp.zeros((L, 0), J.dtype)
-    Q, _ = jnp.linalg.qr(J, mode="complete")
-    N = Q[:, n:]
-    sign, _ = jnp.linalg.slogdet(jnp.concatenate([J, N], axis=1))
-    return N.at[:, -1].multiply(jnp.where(sign < 0, -1.0, 1.0))
 
 
 def _whiten(G: Array, II: Array) -> tuple[Array, Array]:
@@ -392,256 +347,6 @@ def max_curvature_from(J: Any, hessian: Any) -> MaxCurvature:
 
 
 # ----------------------------------------------------------------------------- max curvature core
-
-
-def _rho(C: np.ndarray, Bs: np.ndarray) -> np.ndarray:
-    """Spectral radius ‖Σ_k c_k B_k‖₂ for each row c of C."""
-    return np.abs(np.linalg.eigvalsh(np.tensordot(C, Bs, axes=1))).max(axis=-1)
-
-
-def _qvec(Bs: np.ndarray, x: np.ndarray) -> np.ndarray:
-    return np.einsum("kab,a,b->k", Bs, x, x)
-
-
-def _ascent(Bs: np.ndarray, x: np.ndarray, iters: int = 2000) -> tuple[float, np.ndarray]:
-    """Alternating ascent of f(c, x) = xᵀB(c)x: c = q(x)/‖q(x)‖, x = top eigvec of B(c)."""
-    x = x / np.linalg.norm(x)
-    val = float(np.linalg.norm(_qvec(Bs, x)))
-    for _ in range(iters):
-        qv = _qvec(Bs, x)
-        nq = np.linalg.norm(qv)
-        if nq == 0.0:
-            break
-        _, V = np.linalg.eigh(np.tensordot(qv / nq, Bs, axes=1))
-        x_new = V[:, -1]
-        new = float(np.linalg.norm(_qvec(Bs, x_new)))
-        if new <= val * (1.0 + 1e-16):
-            if new >= val:
-                x, val = x_new, new
-            break
-        x, val = x_new, new
-    return val, x
-
-
-def _quartic_s2(Bs: np.ndarray) -> np.ndarray:
-    """The unit x ∈ R² maximizing ‖q(x)‖, q_k = xᵀB_kx, from all critical points of a quartic.
-
-    With x = (cos θ, sin θ), φ = 2θ: q(φ) = a + b cos φ + d sin φ, so F = ‖q‖² is a
-    trigonometric polynomial of degree 2 whose critical points are the unit-circle roots of
-    z²F'(φ) (z = e^{iφ}), a quartic.
-    """
-    a = 0.5 * (Bs[:, 0, 0] + Bs[:, 1, 1])
-    b = 0.5 * (Bs[:, 0, 0] - Bs[:, 1, 1])
-    d = Bs[:, 0, 1]
-    A0 = a @ a + 0.5 * (b @ b + d @ d)
-    A1, S1 = 2.0 * (a @ b), 2.0 * (a @ d)
-    A2, S2 = 0.5 * (b @ b - d @ d), b @ d
-
-    def F(p):
-        return A0 + A1 * np.cos(p) + S1 * np.sin(p) + A2 * np.cos(2 * p) + S2 * np.sin(2 * p)
-
-    def dF(p):
-        return -A1 * np.sin(p) + S1 * np.cos(p) - 2 * A2 * np.sin(2 * p) + 2 * S2 * np.cos(2 * p)
-
-    def d2F(p):
-        return -A1 * np.cos(p) - S1 * np.sin(p) - 4 * A2 * np.cos(2 * p) - 4 * S2 * np.sin(2 * p)
-
-    # F' = c1 cos φ + s1 sin φ + c2 cos 2φ + s2 sin 2φ; p_k = (c_k − i s_k)/2 is the z^k coefficient
-    p1 = 0.5 * (S1 + 1j * A1)
-    p2 = 0.5 * (2 * S2 + 2j * A2)
-    coeffs = np.array([p2, p1, 0.0, np.conj(p1), np.conj(p2)])
-    scale = np.abs(coeffs).max()
-    cand = [np.linspace(-np.pi, np.pi, 16, endpoint=False)]
-    if scale > 0:
-        cand.append(np.angle(np.roots(coeffs / scale)))
-    phi = np.concatenate(cand)
-    for _ in range(4):  # Newton polish on F' = 0, kept only where F does not decrease
-        h2 = d2F(phi)
-        safe = np.where(h2 < 0, h2, -1.0)
-        step = np.where(h2 < 0, -dF(phi) / safe, 0.0)
-        trial = phi + step
-        phi = np.where(F(trial) >= F(phi), trial, phi)
-    best = phi[np.argmax(F(phi))]
-    return np.array([np.cos(best / 2), np.sin(best / 2)])
-
-
-def _sphere_triangles(levels: int) -> np.ndarray:
-    """Icosahedron subdivided `levels` times, vertices on the unit sphere, shape (T, 3, 3)."""
-    t = (1 + math.sqrt(5)) / 2
-    V = np.array(
-        [[-1, t, 0], [1, t, 0], [-1, -t, 0], [1, -t, 0], [0, -1, t], [0, 1, t],
-         [0, -1, -t], [0, 1, -t], [t, 0, -1], [t, 0, 1], [-t, 0, -1], [-t, 0, 1]],
-        dtype=float,
-    )  # fmt: skip
-    V /= np.linalg.norm(V, axis=1, keepdims=True)
-    F = [
-        (0, 11, 5), (0, 5, 1), (0, 1, 7), (0, 7, 10), (0, 10, 11), (1, 5, 9), (5, 11, 4),
-        (11, 10, 2), (10, 7, 6), (7, 1, 8), (3, 9, 4), (3, 4, 2), (3, 2, 6), (3, 6, 8),
-        (3, 8, 9), (4, 9, 5), (2, 4, 11), (6, 2, 10), (8, 6, 7), (9, 8, 1),
-    ]  # fmt: skip
-    T = V[np.array(F)]
-    for _ in range(levels):
-        T = _split_triangles(T)
-    return T
-
-
-def _split_triangles(T: np.ndarray) -> np.ndarray:
-    def mid(a, b):
-        m = a + b
-        return m / np.linalg.norm(m, axis=-1, keepdims=True)
-
-    v0, v1, v2 = T[:, 0], T[:, 1], T[:, 2]
-    m01, m12, m20 = mid(v0, v1), mid(v1, v2), mid(v2, v0)
-    return np.concatenate(
-        [
-            np.stack([v0, m01, m20], 1),
-            np.stack([m01, v1, m12], 1),
-            np.stack([m20, m12, v2], 1),
-            np.stack([m01, m12, m20], 1),
-        ]
-    )
-
-
-def _certify(
-    Bs: np.ndarray, best: float, max_evals: int = 400_000
-) -> tuple[float, float, np.ndarray]:
-    """Upper bound on k = max_{unit c} ρ(c), ρ(c) = ‖Σ c_k B_k‖₂, for q = 2 or 3 normals.
-
-    ρ is a seminorm (convex, positively homogeneous). A unit c in the cone over a simplex
-    (arc or spherical triangle) with unit vertices c_i is c = p/‖p‖, p in the flat simplex,
-    so ρ(c) ≤ max_i ρ(c_i) / h, h the distance of the simplex's plane from 0. Simplices whose
-    bound exceeds the best value by more than CERT_RTOL are split until none is left (or the
-    evaluation budget runs out). Returns (upper bound, best sampled ρ, its c).
-    """
-    q = Bs.shape[0]
-    evals = 0
-    retired = 0.0
-    if q == 2:
-        th = np.linspace(0.0, np.pi, 257)  # ρ(−c) = ρ(c): half the circle suffices
-        C = np.stack([np.cos(th), np.sin(th)], 1)
-        r = _rho(C, Bs)
-        evals += r.size
-        i = int(np.argmax(r))
-        best_val, best_c = max(best, float(r[i])), C[i]
-        lo, hi, rlo, rhi = th[:-1], th[1:], r[:-1], r[1:]
-        while lo.size:
-            bound = np.maximum(rlo, rhi) / np.cos(0.5 * (hi - lo))
-            active = bound > best_val * (1.0 + CERT_RTOL)
-            if (~active).any():
-                retired = max(retired, float(bound[~active].max()))
-            lo, hi, rlo, rhi = lo[active], hi[active], rlo[active], rhi[active]
-            if not lo.size:
-                break
-            if evals + lo.size > max_evals:
-                return max(retired, float(bound[active].max())), best_val, best_c
-            mid = 0.5 * (lo + hi)
-            Cm = np.stack([np.cos(mid), np.sin(mid)], 1)
-            rm = _rho(Cm, Bs)
-            evals += rm.size
-            j = int(np.argmax(rm))
-            if rm[j] > best_val:
-                best_val, best_c = float(rm[j]), Cm[j]
-            lo, hi = np.concatenate([lo, mid]), np.concatenate([mid, hi])
-            rlo, rhi = np.concatenate([rlo, rm]), np.concatenate([rm, rhi])
-        return max(retired, best_val), best_val, best_c
-    # q == 3: spherical triangles
-    T = _sphere_triangles(2)
-    R = _rho(T.reshape(-1, 3), Bs).reshape(-1, 3)
-    evals += R.size
-    i = int(np.argmax(R))
-    best_val, best_c = max(best, float(R.flat[i])), T.reshape(-1, 3)[i]
-    while T.shape[0]:
-        nrm = np.cross(T[:, 1] - T[:, 0], T[:, 2] - T[:, 0])
-        nrm /= np.linalg.norm(nrm, axis=1, keepdims=True)
-        h = np.abs(np.einsum("ti,ti->t", nrm, T[:, 0]))
-        bound = R.max(axis=1) / h
-        active = bound > best_val * (1.0 + CERT_RTOL)
-        if (~active).any():
-            retired = max(retired, float(bound[~active].max()))
-        T, R = T[active], R[active]
-        if not T.shape[0]:
-            break
-        if evals + 12 * T.shape[0] > max_evals:
-            return max(retired, float(bound[active].max())), best_val, best_c
-        T = _split_triangles(T)
-        R = _rho(T.reshape(-1, 3), Bs).reshape(-1, 3)
-        evals += R.size
-        j = int(np.argmax(R))
-        if R.flat[j] > best_val:
-            best_val, best_c = float(R.flat[j]), T.reshape(-1, 3)[j]
-    return max(retired, best_val), best_val, best_c
-
-
-def _max_curvature_core(
-    G: np.ndarray, IIs: np.ndarray, N: np.ndarray, *, certify: bool = True, seed: int = 0
-) -> MaxCurvature:
-    """k = max_{unit x} ‖(xᵀB_k x)_k‖ = max_{unit c} ‖Σ c_k B_k‖₂, B_k = Lc⁻¹II_kLc⁻ᵀ."""
-    G = np.asarray(G, dtype=np.float64)
-    IIs = np.asarray(IIs, dtype=np.float64)
-    N = np.asarray(N, dtype=np.float64)
-    n = G.shape[0]
-    q = IIs.shape[0]
-    Lc = np.linalg.cholesky(G)
-    Li = np.linalg.solve(Lc, np.eye(n))
-    Bs = np.einsum("ab,kbc,dc->kad", Li, IIs, Li)
-    Bs = 0.5 * (Bs + np.transpose(Bs, (0, 2, 1)))
-
-    def result(x: np.ndarray, upper: float | None, certified: bool, method: str) -> MaxCurvature:
-        qv = _qvec(Bs, x)
-        val = float(np.linalg.norm(qv))
-        direction = Li.T @ x
-        if val == 0.0:
-            normal = N[:, 0] if q else np.zeros(N.shape[0])
-            return MaxCurvature(0.0, normal, direction, 0.0, True, "flat")
-        c = qv / val
-        ub = val if upper is None else max(upper, val)
-        return MaxCurvature(val, N @ c, direction, ub, certified, method)
-
-    if q == 0 or not np.any(Bs):
-        x = np.zeros(n)
-        x[0] = 1.0
-        return result(x, 0.0, True, "flat")
-    if q == 1:
-        ev, V = np.linalg.eigh(Bs[0])
-        i = int(np.argmax(np.abs(ev)))
-        return result(V[:, i], None, True, "eigen")
-    if n == 1:
-        return result(np.ones(1), None, True, "closed-form")
-    if n == 2:
-        x = _quartic_s2(Bs)
-        return result(x, None, True, "quartic")
-    # n ≥ 3, q ≥ 2: multi-start alternating ascent; seeds from eigenvectors and normals
-    rng = np.random.default_rng(seed)
-    seeds = []
-    for k in range(q):
-        ev, V = np.linalg.eigh(Bs[k])
-        seeds.append(V[:, int(np.argmax(np.abs(ev)))])
-    C = rng.standard_normal((64, q))
-    C /= np.linalg.norm(C, axis=1, keepdims=True)
-    upper, cbest = None, None
-    if certify and q <= 3:
-        upper, _, cbest = _certify(Bs, 0.0)
-        C = np.concatenate([cbest[None], C])
-    evs, Vs = np.linalg.eigh(np.tensordot(C, Bs, axes=1))
-    top = np.where(np.abs(evs[:, 0]) > np.abs(evs[:, -1]), 0, n - 1)
-    seeds.extend(Vs[np.arange(len(C)), :, top])
-    seeds.extend(rng.standard_normal((16, n)))
-    seeds = np.array(seeds)
-    seeds /= np.linalg.norm(seeds, axis=1, keepdims=True)
-    start_vals = np.linalg.norm(np.einsum("kab,ta,tb->tk", Bs, seeds, seeds), axis=1)
-    order = np.argsort(-start_vals)[:16]
-    best_val, best_x = -1.0, seeds[order[0]]
-    for i in order:
-        val, x = _ascent(Bs, seeds[i])
-        if val > best_val:
-            best_val, best_x = val, x
-    if upper is None:
-        # not certified: k ≤ sqrt(Σ_k ‖B_k‖₂²) by Cauchy–Schwarz
-        crude = float(np.sqrt(sum(np.abs(np.linalg.eigvalsh(B)).max() ** 2 for B in Bs)))
-        return result(best_x, crude, crude <= best_val * (1 + CERT_RTOL), "ascent")
-    return result(best_x, upper, upper <= best_val * (1.0 + CERT_RTOL), "ascent")
-
-
 # ----------------------------------------------------------------------------- problem cores
 
 
@@ -663,16 +368,19 @@ def _embed(m: Manifold, w: Array, lam: Array) -> Array:
 
 
 class _Frame(NamedTuple):
+    """z, r, J, G at a point; `ok`/`cond`/`rank` from the metric (`normal_curvature`)."""
+
     z: Array
     r: Array | None
     J: Array
     G: Array
-    N: Array
-    IIs: Array
-    sv: Array
+    ok: Array
+    cond: Array
+    rank: Array
 
 
 def _frame(dynamic: Any, static: Static | None, w: Array, lam: Array) -> _Frame:
+    """No normal basis here: it is (M, M − n), too big for real data (`_normals_jit` makes it)."""
     m = _manifold(dynamic, static)
     z = _embed(m, w, lam)
     J = m.embedding_jacobian(w, lam)
@@ -681,15 +389,9 @@ def _frame(dynamic: Any, static: Static | None, w: Array, lam: Array) -> _Frame:
             f"problem: embedding_jacobian(w, lam) has shape {J.shape}, expected "
             f"{(z.shape[0], w.shape[0])}"
         )
-    N = _normal_space(J)
-    IIs = jax.vmap(lambda nk: m.second_fundamental_form(w, lam, nk), in_axes=1)(N)
     r = None if m.residual is None else m.residual(w, lam)
-    sv = jnp.linalg.svd(J, compute_uv=False)
-    return _Frame(z, r, J, J.T @ J, N, IIs, sv)
-
-
-def _frames(dynamic: Any, static: Static | None, W: Array, lam: Array) -> _Frame:
-    return jax.vmap(lambda w: _frame(dynamic, static, w, lam))(W)
+    G, _, ok, cond, rank, _ = _metric(J)
+    return _Frame(z, r, J, G, ok, cond, rank)
 
 
 def _ii(dynamic: Any, static: Static | None, w: Array, lam: Array, n: Array) -> Array:
@@ -720,7 +422,6 @@ def _error_hessian(
 
 _jit = functools.partial(jax.jit, static_argnums=1)
 _frame_jit = _jit(_frame)
-_frames_jit = _jit(_frames)
 _ii_jit = _jit(_ii)
 _embedding_jit = _jit(_embedding)
 _embeddings_jit = _jit(_embeddings)
@@ -728,27 +429,13 @@ _jacobian_jit = _jit(_jacobian)
 _error_hessian_jit = _jit(_error_hessian)
 
 
-def _ktilde(dynamic: Any, static: Static | None, v: Array, lam: Array) -> Array:
-    """‖P_N ∂²φ[y, y]‖ / (yᵀGy) at v = (w, y): its max over y is k(w); smooth in (w, y)."""
-    m = _manifold(dynamic, static)
-    nu = v.shape[0] // 2
-    w, y = v[:nu], v[nu:]
-    J = m.embedding_jacobian(w, lam)
-    G = J.T @ J
-    h = m.embedding_second_derivative(w, lam, y)
-    P = h - J @ jnp.linalg.solve(G, J.T @ h)
-    ss = jnp.dot(P, P)
-    safe = jnp.where(ss > 0, ss, 1.0)
-    return jnp.where(ss > 0, jnp.sqrt(safe), 0.0) / jnp.dot(y, G @ y)
-
-
-_neg_ktilde_vg = jax.jit(
-    jax.value_and_grad(lambda v, dynamic, static, lam: -_ktilde(dynamic, static, v, lam)),
-    static_argnums=2,
-)
-
-
 # ----------------------------------------------------------------------------- public, pointwise
+
+
+def _dims(p: _Problem, w: Array) -> tuple[int, int]:
+    """(M, n) at trace time, with the a-priori immersion check M ≥ n."""
+    z = jax.eval_shape(lambda d, v: _embedding(d, p.static, v, jnp.zeros(())), p.dynamic, w)
+    return z.shape[0], w.shape[0]
 
 
 def _checked_frame(p: _Problem, w: Array, lam: float) -> _Frame:
@@ -782,7 +469,7 @@ def normal_basis(problem: Any, w: Any, lam: float) -> Array:
     hypersurface (M = n + 1) its single column is the default normal everywhere.
     """
     p, w, lam = _args(problem, w, lam)
-    return _checked_frame(p, w, lam).N
+    return _normal_space_jit(_checked_frame(p, w, lam).J)
 
 
 def second_fundamental_form(problem: Any, w: Any, lam: float, normal: Any) -> Array:
@@ -806,10 +493,7 @@ def principal_curvatures(problem: Any, w: Any, lam: float, normal: Any = None) -
     """
     p, w, lam = _args(problem, w, lam)
     fr = _checked_frame(p, w, lam)
-    if normal is None and fr.N.shape[1] == 1:
-        n_hat = fr.N[:, 0]
-    else:
-        n_hat = _unit_normal(fr.J, normal)
+    n_hat = _unit_normal(fr.J, normal)
     kappa, V = _geneig_jit(fr.G, _ii_jit(p.dynamic, p.static, w, lam, n_hat))
     return Curvatures(kappa, V, n_hat)
 
@@ -817,12 +501,13 @@ def principal_curvatures(problem: Any, w: Any, lam: float, normal: Any = None) -
 def _hypersurface_frame(problem: Any, w: Any, lam: float) -> tuple[_Frame, Array]:
     p, w, lam = _args(problem, w, lam)
     fr = _checked_frame(p, w, lam)
-    if fr.N.shape[1] != 1:
+    M, n = fr.J.shape
+    if M != n + 1:
         raise ValueError(
             f"problem: Gaussian and mean curvature need a hypersurface (M = n + 1), "
-            f"but the codimension is {fr.N.shape[1]}"
+            f"but the codimension is {M - n}"
         )
-    return fr, fr.IIs[0]
+    return fr, _ii_jit(p.dynamic, p.static, w, lam, _normal_space_jit(fr.J)[:, 0])
 
 
 def gaussian_curvature(problem: Any, w: Any, lam: float) -> Array:
@@ -842,15 +527,27 @@ def mean_curvature(problem: Any, w: Any, lam: float) -> Array:
 
 
 def max_curvature(problem: Any, w: Any, lam: float) -> MaxCurvature:
-    """k(w) = max over unit n ⟂ T_zZ of max|κ(II_n, G)| = max_{unit c} ‖Σ c_k Lc⁻¹II_{n_k}Lc⁻ᵀ‖₂.
+    """k(w) = max over unit n ⟂ T_zZ of max|κ(II_n, G)| = max_y ‖P_N ∂²φ[y, y]‖ / yᵀGy.
 
-    Exact for any codimension: an eigenproblem (codimension 1), all critical points of a
-    quartic (n = 2), else multi-start ascent certified by a simplicial cover of the
-    normal sphere (codimension 2 and 3). See `MaxCurvature`.
+    Exact for codimension ≤ 3: an eigenproblem (codimension 1), all critical points of a
+    quartic (n = 2), else multi-start ascent certified by a simplicial cover of the normal
+    sphere (codimension 2 and 3). Exact for n ≤ 2 at any codimension (the ≤ 3 projected second
+    derivatives P_N ∂²φ[e_a, e_b] span every P_N ∂²φ[y, y]). Otherwise (n ≥ 3, codimension
+    ≥ 4) the normal-space form: multi-start shifted power iteration on
+    F(x) = ‖P_N ∂²φ[R⁻ᵀx, R⁻ᵀx]‖², G = RRᵀ, with P_N h = h − J G⁻¹Jᵀh, so every step costs
+    O(M·n) and n × n Cholesky solves, and no normal basis or M × M matrix is formed; its
+    value is attained (a lower estimate, ``method="normal-space"``, ``upper_bound=inf``).
+    See `homotopy.normal_curvature` and `MaxCurvature`.
+
+    **Raises:** `ValueError` naming `problem` where G = JᵀJ is numerically singular
+    (cond G > 1e13: rank X̃ < s, or units saturated at λ = 1).
     """
     p, w, lam = _args(problem, w, lam)
-    fr = _checked_frame(p, w, lam)
-    return _max_curvature_core(np.asarray(fr.G), np.asarray(fr.IIs), np.asarray(fr.N))
+    M, n = _dims(p, w)
+    pc = curvatures_at(p.dynamic, p.static, np.asarray(w)[None], lam, M=M)
+    if pc.results[0] is None:
+        raise _immersion_error(int(pc.rank[0]), n, float(pc.cond[0]))
+    return pc.results[0]
 
 
 def generalized_orthogonality(problem: Any, w: Any, lam: float) -> float:
@@ -894,113 +591,40 @@ def focal_distances(problem: Any, w: Any, lam: float) -> FocalDistances:
 # ----------------------------------------------------------------------------- regions
 
 
-def _region(nu: int | None, region: Any, n_grid: int | None):
-    """(lo, hi, seeds) from a Box, Samples, an (n, 2) box array or an (N, n) sample array.
-
-    n is the problem's (`nu`) or, when it has none, read from the region; a raw ``(k, 2)``
-    array is then ambiguous (a box of k weights or k samples of 2) and refused.
-    """
-    if isinstance(region, Box):
-        box = np.stack([np.asarray(region.lo, float), np.asarray(region.hi, float)], axis=-1)
-        samples = None
-        nu = box.shape[0] if nu is None else nu
-    elif isinstance(region, Samples):
-        box, samples = None, np.asarray(region.points, float)
-        if nu is None and samples.ndim == 2:
-            nu = samples.shape[1]
-    else:
-        try:
-            arr = np.asarray(region, dtype=np.float64)
-        except (TypeError, ValueError) as err:
-            raise ValueError(f"region: not a real numeric array ({err})") from None
-        if nu is None and arr.ndim == 2:
-            if arr.shape[1] == 2:
-                raise ValueError(
-                    f"region: an array of shape {arr.shape} is ambiguous (a box of "
-                    f"{arr.shape[0]} weights or {arr.shape[0]} samples of 2) for a problem "
-                    "without n_unknowns; pass geometry.Box or geometry.Samples"
-                )
-            nu = arr.shape[1]
-        if nu is not None and arr.shape == (nu, 2):
-            box, samples = arr, None
-        elif nu is not None and arr.ndim == 2 and arr.shape[1] == nu:
-            box, samples = None, arr
-        else:
-            raise ValueError(
-                f"region: expected a box of shape ({nu}, 2) or samples of shape (N, {nu}), "
-                f"got {arr.shape}"
-            )
-    if box is not None:
-        if box.shape != (nu, 2) or not np.all(np.isfinite(box)) or np.any(box[:, 0] > box[:, 1]):
-            raise ValueError(
-                f"region: a box needs finite (lo, hi) rows with lo ≤ hi, shape ({nu}, 2)"
-            )
-        if n_grid is None:
-            n_grid = max(2, int(math.floor(256 ** (1.0 / nu))))
-        if n_grid < 1:
-            raise ValueError(f"n_grid: expected a positive integer, got {n_grid}")
-        axes = [np.linspace(lo, hi, n_grid) for lo, hi in box]
-        seeds = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, nu)
-        return box[:, 0], box[:, 1], seeds
-    if samples.ndim != 2 or samples.shape[1] != nu or samples.shape[0] == 0:
-        raise ValueError(f"region: samples must have shape (N ≥ 1, {nu}), got {samples.shape}")
-    if not np.all(np.isfinite(samples)):
-        raise ValueError("region: samples contain NaN or infinite entries")
-    return samples.min(axis=0), samples.max(axis=0), samples
-
-
 def max_curvature_over(
     problem: Any,
     lam: float,
     region: Any,
     *,
-    n_grid: int | None = None,
-    n_starts: int = 4,
+    n_seeds: int = 32,
+    n_starts: int = 8,
+    rounds: int = 4,
+    rtol: float = 1e-3,
+    path: Any = None,
+    seed: int = 0,
 ) -> RegionCurvature:
-    """k_max = max_{w ∈ region} k(w) and ρ = 1/k_max: seed on a grid/samples, then L-BFGS-B.
+    """k_max = max_{w ∈ region} k(w), a numerical **lower estimate**, and ρ = 1/k_max.
 
-    `region`: a `Box`, a `Samples`, an ``(n, 2)`` array of (lo, hi) per weight (always read
-    as a box), or an ``(N, n)`` array of sample weights (searched within their bounding box).
-    The local search maximizes the smooth ‖P_N ∂²φ[y, y]‖/(yᵀGy) jointly in (w, y) from the
-    `n_starts` best seeds; k is re-evaluated exactly (`max_curvature`) at every optimum.
-    A lower bound on the true maximum (a local search), exact at each point it evaluates.
+    `region`: a `Box`, a `Ball`, a `Samples`, an ``(n, 2)`` array of (lo, hi) per weight
+    (always read as a box), or an ``(N, n)`` array of sample weights (searched within their
+    bounding box). Cost polynomial in n and M (`homotopy.region_search`): per round,
+    `n_seeds` scrambled Sobol seeds (a power of two) at every scale 2^e from the region's
+    half-width down to 2⁻⁴ around its centre (the centre, the corners while 2^n ≤ 64 and the
+    points of `path` in the region in round 0), k at all of them in one vmapped call, then
+    one batched local ascent of ‖P_N ∂²φ[y, y]‖/(yᵀGy) in (w, y) from the `n_starts` best;
+    at most `rounds` rounds, stopping once a round raises k_max by less than `rtol`.
+
+    `path`: a `Path` or weights ``(N, n)``: its points in the region are seeds, so k_max is
+    at least k at each of them. Seeds where the metric is numerically singular (saturated
+    units) are skipped and counted in `RegionCurvature.n_saturated`, never a LinAlgError.
+
+    **Raises:** `ValueError` naming `region`, `n_seeds`, `n_starts`, `rounds`, `rtol`, `path`
+    or `seed`, or `problem` when φ_λ is not an immersion at any seed.
     """
-    p = _check_problem(problem)
-    lam = check_lam(lam)
-    lo, hi, seeds = _region(p.manifold.n, region, n_grid)
-    nu = seeds.shape[1]
-    frames = _frames_jit(p.dynamic, p.static, jnp.asarray(seeds), lam)
-    _check_immersion(frames, seeds)
-    Gs, IIs, Ns = np.asarray(frames.G), np.asarray(frames.IIs), np.asarray(frames.N)
-    results = [_max_curvature_core(Gs[i], IIs[i], Ns[i], certify=False) for i in range(len(seeds))]
-    vals = np.array([r.value for r in results])
-    n_eval = len(results)
-    i_best = int(np.argmax(vals))
-    best_w, best = seeds[i_best], results[i_best]
-    if best.value > 0.0:
-        from scipy import optimize  # on first use: importing it costs ~0.15 s
-
-        bounds = [(float(a), float(b)) for a, b in zip(lo, hi, strict=True)] + [(None, None)] * nu
-        for i in np.argsort(-vals)[: max(0, n_starts)]:
-            y0 = results[i].direction
-            v0 = np.concatenate([seeds[i], y0 / np.linalg.norm(y0)])
-
-            def fun(v: np.ndarray) -> tuple[float, np.ndarray]:
-                f, g = _neg_ktilde_vg(jnp.asarray(v), p.dynamic, p.static, lam)
-                return float(f), np.asarray(g, dtype=np.float64)
-
-            opt = optimize.minimize(
-                fun, v0, jac=True, method="L-BFGS-B", bounds=bounds,
-                options=dict(maxiter=200, ftol=1e-15, gtol=1e-12),
-            )  # fmt: skip
-            w_opt = np.clip(opt.x[:nu], lo, hi)
-            fr = _checked_frame(p, jnp.asarray(w_opt), lam)
-            res = _max_curvature_core(np.asarray(fr.G), np.asarray(fr.IIs), np.asarray(fr.N))
-            n_eval += 1
-            if res.value > best.value:
-                best_w, best = w_opt, res
-    k = best.value
-    return RegionCurvature(k, np.asarray(best_w), math.inf if k == 0.0 else 1.0 / k, best, n_eval)
+    return region_search.max_curvature_over(
+        problem, lam, region, n_seeds=n_seeds, n_starts=n_starts, rounds=rounds, rtol=rtol,
+        path=path, seed=seed,
+    )  # fmt: skip
 
 
 def _newton_polish(
@@ -1048,7 +672,7 @@ def _provability(problem: Any, is_box: bool) -> str | None:
     from . import curvature_bound
 
     if not is_box:
-        return "region: a proven verdict needs a box (Box or (n, 2) array), not samples"
+        return "region: a proven verdict needs a box (Box or (n, 2) array), not a ball or samples"
     try:
         curvature_bound._natural_data(problem)
     except ValueError as err:
@@ -1064,7 +688,8 @@ def in_uniqueness_tube(
     *,
     radius: Any = None,
     n_starts: int = 8,
-    n_grid: int | None = None,
+    n_seeds: int = 32,
+    path: Any = None,
     proven: bool = False,
 ) -> TubeResult:
     """dist(target, φ_λ(region)) < ρ = 1/k_max, the distance from ½‖target − φ_λ(w)‖² minimized.
@@ -1072,7 +697,9 @@ def in_uniqueness_tube(
     The projection of the target point t (any point of R^M, not only the problem's targets) runs
     scipy ``least_squares`` on the embedding (bounded to the box; for samples, unbounded) from
     the `n_starts` region seeds nearest the target, keeps the best, and polishes it by Newton
-    steps with the exact Hessian G − II_r. `radius` may be given (a float ρ, a
+    steps with the exact Hessian G − II_r (a ball is searched in its bounding box, the result
+    projected back into it). The seeds are `max_curvature_over`'s first round (`n_seeds` per
+    scale, plus the points of `path` in the region). `radius` may be given (a float ρ, a
     `RegionCurvature` or a `curvature_bound.CurvatureBound`) to skip recomputing k_max.
 
     **Numerical verdict** (default): ``distance < 1/k_max`` with k_max from
@@ -1111,11 +738,11 @@ def in_uniqueness_tube(
 
     p = _check_problem(problem)
     lam = check_lam(lam)
-    lo, hi, seeds = _region(p.manifold.n, region, n_grid)
-    nu = seeds.shape[1]
-    is_box = isinstance(region, Box) or (
-        not isinstance(region, Samples) and np.shape(region) == (nu, 2)
-    )
+    reg = region_search.parse_region(p.manifold.n, region)
+    lo, hi = reg.lo, reg.hi
+    pts = region_search._path_points(path, reg.n)
+    seeds = region_search.seeds(reg, 0, region_search._int_option("n_seeds", n_seeds, 1), 0, pts)[0]
+    is_box = reg.kind == "box"
     Z = np.asarray(_embeddings_jit(p.dynamic, p.static, jnp.asarray(seeds), lam))
     tgt = np.asarray(_check_vector("target", target, Z.shape[1]))
     why_not = _provability(problem, is_box) if proven else None
@@ -1141,7 +768,7 @@ def in_uniqueness_tube(
         bound = cbound.curvature_upper_bound(problem, lam, Box(lo, hi))
         rho = bound.radius_lower
     elif radius is None:
-        rho = max_curvature_over(problem, lam, region, n_grid=n_grid).radius
+        rho = max_curvature_over(problem, lam, region, n_seeds=n_seeds, path=path).radius
     elif isinstance(radius, RegionCurvature):
         rho = radius.radius
     else:
@@ -1157,7 +784,8 @@ def in_uniqueness_tube(
     def jac(w: np.ndarray) -> np.ndarray:
         return np.asarray(_jacobian_jit(p.dynamic, p.static, jnp.asarray(w), lam))
 
-    bounds = (lo, hi) if is_box else (-np.inf, np.inf)
+    bounded = reg.kind != "samples"
+    bounds = (lo, hi) if bounded else (-np.inf, np.inf)
     from scipy import optimize  # on first use: importing it costs ~0.15 s
 
     best_w, best_d = starts[0], math.inf
@@ -1168,9 +796,9 @@ def in_uniqueness_tube(
         dist = float(np.linalg.norm(sol.fun))
         if dist < best_d:
             best_w, best_d = sol.x, dist
-    best_w, best_d = _newton_polish(p, tgt, lam, best_w, best_d, lo, hi, is_box)
-    if is_box:  # the proof needs w* in the box exactly; the solver may overshoot by rounding
-        best_w = np.clip(best_w, lo, hi)
+    best_w, best_d = _newton_polish(p, tgt, lam, best_w, best_d, lo, hi, bounded)
+    if bounded:  # the proof needs w* in the box exactly; the solver may overshoot by rounding
+        best_w = reg.project(np.asarray(best_w)[None])[0]
     point = np.asarray(_embedding_jit(p.dynamic, p.static, jnp.asarray(best_w), lam))
     J = np.asarray(_jacobian_jit(p.dynamic, p.static, jnp.asarray(best_w), lam))
     r = tgt - point

@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import zipfile
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,19 @@ from ._io import atomic_path
 
 DEFAULT_TOL = 1e-10  # ‖H‖ a re-corrected point must meet when the path holds no tol (track's)
 NEWTON_STEP_TOL = 1e-12  # correct_at's relative step size at which Newton stops
+
+
+def stable_norm(x: Any) -> float:
+    """‖x‖₂ of a float array without overflow in the squares: numpy's norm is inf (with a
+    RuntimeWarning) once entries pass ~1e154, this only when the norm itself is. NaN where
+    `x` holds one."""
+    a = np.abs(np.asarray(x, dtype=np.float64)).ravel()
+    if a.size == 0:
+        return 0.0
+    m = float(np.max(a))
+    if m == 0.0 or not np.isfinite(m):
+        return m
+    return m * float(np.linalg.norm(a / m))  # Python floats: an overflow is inf, silently
 
 
 def problem_fingerprint(problem: Any) -> str | None:
@@ -179,31 +193,37 @@ class Path:
         **Raises:** `ValueError` naming `problem` when none is attached (a loaded path) and
         none is given, or it has another number of unknowns than the path; naming the
         crossing (its index and λ) and its residual when Newton does not reach `tol` there
-        (e.g. `problem` is not the one the path was traced on); naming `lam` or `tol` when
-        not a finite number (a positive one for `tol`).
+        (e.g. `problem` is not the one the path was traced on); naming `lam` when it is not a
+        finite real number (a bool or a string is not), `tol` when it is not one in track's
+        range [1e-15, 1e-2] (`homotopy.tracker.TOL_RANGE`).
         """
+        # imported here: a Path alone (loaded, saved, read) needs no JAX
+        from ._checks import TOL_RANGE, check_number
+        from .correctors import correct_at
+
         problem = self.problem if problem is None else problem
         if problem is None:
             raise ValueError("problem: this path has no problem attached; pass problem=")
         lam = _finite("lam", lam)
         if tol is None:
             tol = DEFAULT_TOL if self.tol is None else self.tol
-        tol = _finite("tol", tol)
-        if tol <= 0.0:
-            raise ValueError(f"tol: expected a positive number, got {tol!r}")
+        # track's range: a looser tol lets points off the path pass, a tighter one no point
+        tol = check_number("tol", tol, *TOL_RANGE, lo_closed=True, why="as track's tol")
         n = self.w.shape[1]
         self._check_size(problem, lam)
         S, U, T = self.vertices()
-        g = U[:, -1] - lam
+        # signs, not a product: (λ_i − λ)(λ_{i+1} − λ) overflows for |λ| near 1e308
+        g = np.sign(U[:, -1] - lam)
         rows = []
         for i in range(len(g)):
             if g[i] == 0.0:
                 rows.append(U[i, :-1])
             elif i + 1 < len(g) and g[i] * g[i + 1] < 0.0:
-                rows.append(self._crossing(S[i : i + 2], U[i : i + 2], T[i : i + 2], lam))
+                # a guess only: one that overflows is caught by the residual check below
+                with np.errstate(over="ignore", invalid="ignore"):
+                    rows.append(self._crossing(S[i : i + 2], U[i : i + 2], T[i : i + 2], lam))
         if not rows:
             return np.empty((0, n))
-        from .correctors import correct_at  # imported here: a Path alone needs no JAX
 
         ws = np.stack([correct_at(problem, w0, lam, tol=NEWTON_STEP_TOL) for w0 in rows])
         for k, w in enumerate(ws):
@@ -312,13 +332,17 @@ class Path:
 
 
 def _finite(name: str, value: Any) -> float:
-    """`value` as a finite float, or a `ValueError` naming the argument."""
+    """`value` as a finite float (a real number or a 0-d real array, not a bool or a
+    string: ``float('0.5')`` and ``float(True)`` would parse them), or a `ValueError`
+    naming the argument."""
+    from ._checks import real_scalar  # a Path alone needs no JAX
+
     try:
-        x = float(value)
+        x = real_scalar(value)
     except (TypeError, ValueError):
         x = float("nan")
     if not np.isfinite(x):
-        raise ValueError(f"{name}: expected a finite number, got {value!r}")
+        raise ValueError(f"{name}: expected a finite real number, got {value!r}")
     return x
 
 
@@ -326,7 +350,7 @@ def _residual(problem: Any, w: np.ndarray, lam: float) -> float:
     """‖H(w, λ)‖₂ (NaN where H is not finite)."""
     import jax.numpy as jnp
 
-    return float(np.linalg.norm(np.asarray(problem.H(jnp.asarray(w), lam), dtype=np.float64)))
+    return stable_norm(np.asarray(problem.H(jnp.asarray(w), lam), dtype=np.float64))
 
 
 # The arrays every saved path has; `event_kernel`, `fingerprint` and `tol` came later.
@@ -334,6 +358,63 @@ _REQUIRED = (
     "status", "message", "lam", "w", "s", "tangents", "event_kind", "event_lam", "event_w",
     "event_s", "event_tangent", "w_end", "direction", "stats", "lam_span",
 )  # fmt: skip
+
+
+#: the saved arrays of numbers (any other is text: `status`, `message`, `stats`,
+#: `event_kind`, `fingerprint`), and those that must be finite: a path's points and events
+#: are (the tracker accepts only finite points); tangents are NaN only at the one point of a
+#: path whose start was not valid, an event's kernel where it has none
+_NUMERIC = (
+    "lam", "w", "s", "tangents", "event_lam", "event_w", "event_s", "event_tangent",
+    "event_kernel", "w_end", "direction", "lam_span", "tol",
+)  # fmt: skip
+_FINITE = (
+    "lam", "w", "s", "event_lam", "event_w", "event_s", "event_tangent", "w_end", "direction",
+    "lam_span", "tol",
+)  # fmt: skip
+_TEXT = ("status", "message", "stats", "fingerprint")
+
+
+def _contents_problem(a: Mapping[str, np.ndarray]) -> str | None:
+    """What is wrong with a saved path's arrays (by name): a dtype, a non-finite value, a
+    shape that disagrees with another's, an unreadable `tol`; or ``None``."""
+    for name in _NUMERIC:
+        if name in a and a[name].dtype.kind not in "iuf":
+            return f"{name} must hold real numbers, got dtype {a[name].dtype}"
+    for name in _TEXT:
+        if name in a and (a[name].dtype.kind != "U" or a[name].ndim != 0):
+            got = f"dtype {a[name].dtype}, shape {a[name].shape}"
+            return f"{name} must be one text string, got {got}"
+    if a["event_kind"].dtype.kind != "U" and a["event_kind"].size:
+        return f"event_kind must hold text, got dtype {a['event_kind'].dtype}"
+    why = _shapes_problem(a)
+    if why is not None:
+        return why
+    for name in _FINITE:
+        if name in a and not np.all(np.isfinite(a[name])):
+            return f"{name} holds NaN or infinite values"
+    T = a["tangents"]
+    if np.any(np.isinf(T)) or (T.shape[0] > 1 and np.any(np.isnan(T))):
+        return "tangents holds NaN or infinite values (NaN only for a one-point path)"
+    if a["lam_span"][0] == a["lam_span"][1]:
+        return f"lam_span has equal ends {tuple(a['lam_span'])}"
+    if "tol" in a:
+        from ._checks import TOL_RANGE  # a Path alone needs no JAX
+
+        tol = a["tol"]
+        if tol.ndim != 0 or not TOL_RANGE[0] <= float(tol) <= TOL_RANGE[1]:
+            return f"tol must be one number in [{TOL_RANGE[0]:g}, {TOL_RANGE[1]:g}], got {tol!r}"
+    return None
+
+
+def _read_stats(text: str) -> dict[str, int]:
+    """The saved `stats`: a JSON object of counts (ValueError otherwise)."""
+    stats = json.loads(text)
+    if not isinstance(stats, dict) or not all(
+        isinstance(k, str) and type(v) is int for k, v in stats.items()
+    ):
+        raise ValueError(f"stats must be a JSON object of integer counts, got {text[:80]!r}")
+    return stats
 
 
 def _shapes_problem(a: Mapping[str, np.ndarray]) -> str | None:
@@ -372,21 +453,33 @@ def _shapes_problem(a: Mapping[str, np.ndarray]) -> str | None:
 def load_path(file: str | os.PathLike[str], problem: Any = None) -> Path:
     """Read a `Path` written by `Path.save` (``allow_pickle=False``); attach `problem` if given.
 
-    **Raises:** `OSError` for a missing or unreadable file; `ValueError` naming the file
-    when it is not an ``.npz`` archive, holds pickled (object) arrays, lacks arrays or has
-    arrays that disagree in length; `ValueError` naming `problem` when the file's
-    fingerprint says it was traced on another problem (`problem_fingerprint`).
+    **Raises:** `OSError` for a missing or unreadable file; `ValueError` naming `file` when
+    it is not a file name, not an ``.npz`` archive, a damaged one, holds pickled (object)
+    arrays, lacks arrays, or has arrays of the wrong kind (text for numbers, NaN or infinite
+    points, a `tol` outside track's range, unreadable stats) or that disagree in length;
+    `ValueError` naming `problem` when the file's fingerprint says it was traced on another
+    problem (`problem_fingerprint`).
     """
-    file = os.fspath(file)
-    with open(file, "rb") as fh:  # a missing file: the OSError names it
-        is_zip = zipfile.is_zipfile(fh)
+    try:
+        file = os.fspath(file)
+    except TypeError:
+        raise ValueError(f"file: expected a file name (str or os.PathLike), got {file!r}") from None
+    if not isinstance(file, str):  # bytes: a file name, but messages print str
+        file = os.fsdecode(file)
+    try:
+        with open(file, "rb") as fh:  # a missing file: the OSError names it
+            is_zip = zipfile.is_zipfile(fh)
+    except ValueError as err:  # e.g. an embedded NUL: no file can have that name
+        raise ValueError(f"file: {file!r} is not a valid file name ({err})") from None
     if not is_zip:  # numpy would try to unpickle it and suggest allow_pickle=True
         raise ValueError(
             f"file: {file!r} is not an .npz archive; a path is saved by Path.save "
             "(or 'homotopy trace --out')"
         )
     try:
-        with np.load(file, allow_pickle=False) as z:
+        # our own handle: np.load leaks the one it opens when the archive's directory is
+        # damaged (a ResourceWarning)
+        with open(file, "rb") as fh, np.load(fh, allow_pickle=False) as z:
             missing = [k for k in _REQUIRED if k not in z.files]
             if missing:
                 raise ValueError(
@@ -403,14 +496,18 @@ def load_path(file: str | os.PathLike[str], problem: Any = None) -> Path:
                 "path saved by Path.save has none"
             ) from None
         raise ValueError(f"file: {file!r} is a damaged .npz archive ({err})") from None
-    except (zipfile.BadZipFile, EOFError, KeyError) as err:
+    except (
+        zipfile.BadZipFile, EOFError, KeyError, NotImplementedError, zlib.error, OSError
+    ) as err:  # fmt: skip
+        # NotImplementedError: a damaged header naming an unknown compression method;
+        # OSError (the file itself was opened above): a damaged offset, e.g. a seek before 0
         raise ValueError(f"file: {file!r} is a damaged .npz archive ({err})") from None
-    why = _shapes_problem(a)
+    why = _contents_problem(a)
     if why is not None:
         raise ValueError(f"file: {file!r} holds inconsistent arrays: {why}")
     try:
         status = Status(str(a["status"]))
-        stats = json.loads(str(a["stats"]))
+        stats = _read_stats(str(a["stats"]))
     except ValueError as err:
         raise ValueError(f"file: {file!r} holds an unreadable status or stats: {err}") from None
     fingerprint = str(a["fingerprint"]) if "fingerprint" in a else None

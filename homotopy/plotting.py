@@ -311,7 +311,7 @@ def data_manifold(
     sheets: bool = True,
     n: int = 40,
     curvature: str = "max",
-    n_grid: int | None = None,
+    n_seeds: int = 32,
 ) -> Figure:
     r"""The data manifold $Z_\lambda = \phi_\lambda(w)$ of a surface problem, one 3-D panel per λ.
 
@@ -334,7 +334,7 @@ def data_manifold(
     - `region`: ``(2, 2)`` array of (lo, hi) per weight, or a `geometry.Box`/`Samples`;
       default: the box around `path`'s weights plus a margin, else ``start() ± 3``.
     - `path`: a tracked `homotopy.Path` of this problem (optional).
-    - `n`: grid points per axis. `n_grid`: seeds per axis for `max_curvature_over`.
+    - `n`: grid points per axis. `n_seeds`: seeds per scale for `max_curvature_over`.
 
     **Raises:** `ValueError` naming the argument (`problem` unless n = 2 and M = 3).
     """
@@ -358,7 +358,7 @@ def data_manifold(
     for lam in lams:
         f = surface_fields(problem, lam, Wg)
         rc = (
-            geometry.max_curvature_over(problem, lam, _as_box(box), n_grid=n_grid)
+            geometry.max_curvature_over(problem, lam, _as_box(box), n_seeds=n_seeds, path=path)
             if sheets
             else None
         )

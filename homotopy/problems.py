@@ -49,7 +49,8 @@ def linear_start(design: Any, D: Any) -> np.ndarray:
     pseudo-inverse. numpy, on the host.
 
     **Raises:** `RankError` (a `ValueError` naming `X`) when rank X̃ < s, for a stack naming
-    the first bad problem; `ValueError` naming `design` or `D` for mis-shaped input.
+    the first bad problem; `ValueError` naming `X` when X̃⁺D overflows float64, `design` or
+    `D` for mis-shaped input.
     """
     X = np.asarray(design, dtype=np.float64)
     Dm = np.asarray(D, dtype=np.float64)
@@ -63,7 +64,8 @@ def linear_start(design: Any, D: Any) -> np.ndarray:
             return W.reshape(-1)
     # one SVD for both the rank and the pseudo-inverse: this runs on every track()
     U, sv, Vt = np.linalg.svd(X, full_matrices=False)
-    tol = sv.max(axis=-1, initial=0.0) * max(X.shape[-2:]) * np.finfo(X.dtype).eps
+    # ε·max(L, s) first: σ_max·max(L, s) overflows for entries near 1e308
+    tol = sv.max(axis=-1, initial=0.0) * (max(X.shape[-2:]) * np.finfo(X.dtype).eps)
     rank = np.sum(sv > tol[..., None], axis=-1)
     s = X.shape[-1]
     if np.any(rank < s):
@@ -80,10 +82,27 @@ def linear_start(design: Any, D: Any) -> np.ndarray:
             s,
             index,
         )
-    if X.ndim == 2 and Dm.ndim == 2:  # one problem, on every track(): the plain products
-        return (Vt.T @ ((U.T @ Dm) / sv[:, None])).reshape(-1)
-    W = np.swapaxes(Vt, -1, -2) @ ((np.swapaxes(U, -1, -2) @ Dm) / sv[..., :, None])
-    return W.reshape(W.shape[:-2] + (-1,))
+    # an overflow is refused below by name, not left to numpy's warning and an inf start
+    with np.errstate(over="ignore", invalid="ignore"):
+        if X.ndim == 2 and Dm.ndim == 2:  # one problem, on every track(): the plain products
+            W = Vt.T @ ((U.T @ Dm) / sv[:, None])
+        else:
+            W = np.swapaxes(Vt, -1, -2) @ ((np.swapaxes(U, -1, -2) @ Dm) / sv[..., :, None])
+    _check_finite_start(W)
+    return W.reshape(-1) if W.ndim == 2 else W.reshape(W.shape[:-2] + (-1,))
+
+
+def _check_finite_start(W: np.ndarray) -> None:
+    """A ValueError naming `X` when X̃⁺D overflows float64 (e.g. X ~ 1e-301 with d ~ 1e300:
+    weights ~ 1e600), for a stack naming the first such problem."""
+    bad = ~np.isfinite(W).all(axis=(-2, -1))
+    if np.any(bad):
+        index = tuple(int(i) for i in np.argwhere(bad)[0]) if W.ndim > 2 else ()
+        where = f"problem {index[0] if len(index) == 1 else index}: " if index else ""
+        raise ValueError(
+            f"X: {where}the linear (λ = 0) solution X⁺d overflows float64 (weights beyond "
+            "1.8e308): rescale X or d"
+        )
 
 
 #: the row counts `NaturalHomotopy.bucketed` pads to: 8, 12, 16, 24, 32, 48, … (2ᵏ and 1.5·2ᵏ,
@@ -122,12 +141,14 @@ def _gram_start(X: np.ndarray, D: np.ndarray) -> np.ndarray | None:
     def solve(B: np.ndarray) -> np.ndarray:
         return V @ ((V.T @ B) / mu[:, None])
 
-    W = solve(X.T @ D)
-    for _ in range(3):
-        dW = solve(X.T @ (D - X @ W))
-        W = W + dW
-        if np.max(np.abs(dW)) <= 4 * np.finfo(float).eps * max(np.max(np.abs(W)), 1e-300):
-            break
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow: refused by the caller
+        W = solve(X.T @ D)
+        for _ in range(3):
+            dW = solve(X.T @ (D - X @ W))
+            W = W + dW
+            if np.max(np.abs(dW)) <= 4 * np.finfo(float).eps * max(np.max(np.abs(W)), 1e-300):
+                break
+    _check_finite_start(W)
     return W
 
 

@@ -1,5 +1,5 @@
-"""Regions of weight space that `homotopy.geometry` and `homotopy.curvature_bound` search or
-bound (their own module, so that the two need not import each other)."""
+"""Regions of weight space (box, ball, samples) that `homotopy.geometry` and
+`homotopy.curvature_bound` search or bound (their own module, so that neither imports the other)."""
 
 from __future__ import annotations
 
@@ -21,3 +21,11 @@ class Samples:
     """A region given by sample weights ``(N, n)``; local searches stay in their bounding box."""
 
     points: np.ndarray
+
+
+@dataclass(frozen=True)
+class Ball:
+    """A Euclidean ball of weight space, ``‖w − center‖ ≤ radius`` (`center` ``(n,)``)."""
+
+    center: np.ndarray
+    radius: float

@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 import jax
 import jax.numpy as jnp
 
-from ._checks import check_part, check_positive
+from ._checks import check_number, check_part
 
 
 Array = jax.Array
@@ -84,14 +84,31 @@ class AllgowerGeorg(AbstractStepSizeController):
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
-            check_positive(f.name, getattr(self, f.name))
+            # stored as the float: an int beyond int64 (2**63) overflowed in the loop's jit
+            object.__setattr__(self, f.name, check_number(f.name, getattr(self, f.name)))
         for m in ("contraction", "distance", "angle"):
-            if getattr(self, f"{m}_ref") >= getattr(self, f"{m}_max"):
-                raise ValueError(f"{m}_ref: must be below {m}_max")
-        if self.max_growth < 1 or self.max_shrink < 1:
-            raise ValueError("max_growth/max_shrink: must be at least 1")
-        if not 1 < self.reject_min_shrink <= self.reject_max_shrink:
-            raise ValueError("reject_min_shrink: must be > 1 and ≤ reject_max_shrink")
+            lo, hi = f"{m}_ref", f"{m}_max"
+            if getattr(self, lo) >= getattr(self, hi):
+                raise ValueError(self._order_message(lo, hi, "below"))
+        # one name per message (the convention at the API edge): "max_growth/max_shrink"
+        # named neither argument
+        for name in ("max_growth", "max_shrink"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name}: expected a number ≥ 1, got {getattr(self, name)!r}")
+        if not self.reject_min_shrink > 1:
+            raise ValueError(f"reject_min_shrink: must be > 1, got {self.reject_min_shrink!r}")
+        if self.reject_min_shrink > self.reject_max_shrink:
+            raise ValueError(self._order_message("reject_min_shrink", "reject_max_shrink", "≤"))
+
+    def _order_message(self, lo: str, hi: str, how: str) -> str:
+        """The message for `lo` > `hi` (or ≥), naming the one the caller changed from its
+        default (`hi` when only it was: ``reject_max_shrink=1.5`` is that option's fault)."""
+        default = {f.name: f.default for f in dataclasses.fields(self)}
+        a, b = getattr(self, lo), getattr(self, hi)
+        if b != default[hi] and a == default[lo]:
+            above = "above" if how == "below" else "≥"
+            return f"{hi}: must be {above} {lo} = {a!r}, got {b!r}"
+        return f"{lo}: must be {how} {hi} = {b!r}, got {a!r}"
 
     def accept(self, contraction, distance, angle):
         return (

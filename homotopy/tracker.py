@@ -27,7 +27,16 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import termination
-from ._checks import check_bool, check_int, check_maps, check_number, real_scalar
+from ._checks import (
+    INT_MAX,
+    TOL_RANGE,  # `tol`'s range, and why: kept importable from here
+    check_array,
+    check_bool,
+    check_int,
+    check_maps,
+    check_number,
+    real_scalar,
+)
 from ._linalg import inverse_norm, serial_lapack
 from ._parametrization import orient, velocity
 from ._tangent import tangent
@@ -54,7 +63,7 @@ from .events import (
     record,
     record_width,
 )
-from .path import Event, Path, Status
+from .path import Event, Path, Status, stable_norm
 from .predictors import AbstractPredictor, PredictorInput, predictor_from
 from .protocol import (
     System,
@@ -73,14 +82,6 @@ Array = jax.Array
 RUNNING = termination.RUNNING
 
 
-#: `tol`'s range. ‖H‖ ≤ tol is an absolute test, and the float64 value of H at the exact
-#: solution rounded to float64 is already ~ε·(the size of H's terms): below 1e-15 no point
-#: passes even on a unit-scale 3 × 2 problem (tol = 1e-30 ended INVALID_START, blaming the
-#: start). Above 1e-2 points far from the curve pass as solutions (tol = 1 misses a fold pair;
-#: tol = 1e3 reported SUCCESS at a w_end with ‖H‖ = 1e-2, far from the true one). The floor
-#: grows with the size and scale of H (a 200 × 11 unit-scale problem needs tol ≥ 3e-15).
-TOL_RANGE = (1e-15, 1e-2)
-
 #: the numeric options: (low, high, "[]" / "(]" / "()": which ends are allowed, why). Every
 #: one is a finite real number, not a bool (``tol=True`` was taken as 1.0). A relative
 #: tolerance of 1 or more (a bound on a quantity ≤ 1) would pass always.
@@ -94,7 +95,8 @@ NUMBER_OPTIONS: dict[str, tuple[float, float, str, str]] = {
     "landing_tol": (0.0, 1.0, "()", "a bound on |dλ/ds| of a unit tangent"),
     "singular_tol": (0.0, 1.0, "()", "relative to ‖H_w‖_F at the start"),
 }  # fmt: skip
-#: the integer options and their least values (a bool is not an integer here)
+#: the integer options and their least values (a bool is not an integer here); each is at
+#: most `INT_MAX` (the loop's int32 counters)
 INT_OPTIONS = {"max_steps": 1, "max_points": 2, "max_events": 1, "max_newton": 1}
 
 
@@ -152,14 +154,24 @@ class TrackerOptions:
         for name, least in INT_OPTIONS.items():
             v = getattr(self, name)
             if not (name == "max_points" and v is None):
-                why = "the start and the last point" if name == "max_points" else ""
-                check_int(name, v, least, why=why)
+                why = "the loop's counters are int32"
+                if name == "max_points":
+                    why = f"the start and the last point; {why}"
+                check_int(name, v, least, most=INT_MAX, why=why)
         for name, (lo, hi, ends, why) in NUMBER_OPTIONS.items():
-            check_number(
+            # stored as the float: an int beyond int64 (max_step=2**63) overflowed in jit
+            value = check_number(
                 name, getattr(self, name), lo, hi,
                 lo_closed=ends[0] == "[", hi_closed=ends[1] == "]", why=why,
             )  # fmt: skip
+            object.__setattr__(self, name, value)
         if self.min_step >= self.max_step:
+            # named by the one changed from its default (max_step=1e-13 is max_step's fault)
+            if self.max_step != type(self).max_step and self.min_step == type(self).min_step:
+                raise ValueError(
+                    f"max_step: must be larger than min_step = {self.min_step!r}, got "
+                    f"{self.max_step!r}"
+                )
             raise ValueError(
                 f"min_step: must be smaller than max_step = {self.max_step!r}, got "
                 f"{self.min_step!r}"
@@ -759,9 +771,18 @@ def _check_span(lam_span: Any) -> tuple[float, float]:
         a, b = (real_scalar(x) for x in lam_span)
     except (TypeError, ValueError):
         raise ValueError(f"lam_span: expected two numbers (lam0, lam1), got {lam_span!r}") from None
+    # a subnormal λ is 0 to the compiled loop (XLA flushes subnormals to zero on CPU): taken
+    # as 0 here, so that the path's span is the one it was traced on (a span ending at
+    # 2.2e-311 reported SUCCESS with its last λ 0)
+    flushed = [0.0 if abs(x) < _TINY else x for x in (a, b)]
+    note = " (a subnormal λ counts as 0)" if flushed != [a, b] else ""
+    a, b = flushed
     if not (math.isfinite(a) and math.isfinite(b)) or a == b:
-        raise ValueError(f"lam_span: expected two distinct finite numbers, got {lam_span!r}")
+        raise ValueError(f"lam_span: expected two distinct finite numbers{note}, got {lam_span!r}")
     return a, b
+
+
+_TINY = float(np.finfo(np.float64).tiny)  # the least normal float64, 2.2e-308
 
 
 def uses_jvp(alg: Algorithm) -> bool:
@@ -789,8 +810,10 @@ def check_in_range(problem: Any, span: tuple[float, float], lam_bound: float | N
 
 
 def _check_direction(direction: Any) -> np.ndarray:
-    d = np.asarray(direction, dtype=np.float64)
-    if d.ndim != 1 or not np.all(np.isfinite(d)) or not np.any(d != 0):
+    # check_array: a string or a complex vector is refused by name, not left to numpy's cast
+    # ('' was a bare "could not convert string to float")
+    d = check_array("direction", direction, (1,))
+    if not np.any(d != 0):
         raise ValueError("direction: expected a finite, nonzero vector (w, λ) of n + 1 entries")
     return d
 
@@ -802,6 +825,7 @@ def _check_bound(lam_bound: Any, span: tuple[float, float]) -> float | None:
         b = real_scalar(lam_bound)
     except (TypeError, ValueError):
         raise ValueError(f"lam_bound: expected a number, got {lam_bound!r}") from None
+    b = 0.0 if abs(b) < _TINY else b  # as `_check_span`: the loop flushes subnormals
     if not math.isfinite(b) or (span[1] - span[0]) * (span[0] - b) < 0:
         raise ValueError(
             f"lam_bound: expected a finite λ on the start's side of lam_span {span} "
@@ -1163,7 +1187,11 @@ def to_path(
         jvp_evaluations=int(res.jvps),
     )
     w_last = U[-1, :-1]
-    direction = w_last / np.linalg.norm(w_last) if status is Status.DIVERGED else None
+    w_norm = stable_norm(w_last)  # not np.linalg.norm: it overflows (a warning) past 1e154
+    direction = None
+    if status is Status.DIVERGED:  # scaled first: w/‖w‖ of entries near 1e308 would be 0
+        v = w_last / np.max(np.abs(w_last))
+        direction = v / np.linalg.norm(v)
     w_end = w_last.copy() if status is Status.SUCCESS else None
     ne = min(int(res.n_events), alg.options.max_events)
     names = alg.event_names
@@ -1181,7 +1209,7 @@ def to_path(
     info = dict(
         stats,
         lam_last=float(U[-1, -1]),
-        w_norm=float(np.linalg.norm(w_last)),
+        w_norm=w_norm,
         direction=direction,
         lam_bound=lam_bound,
     )

@@ -1216,7 +1216,7 @@ def run_large(h, L: int, s: int, peers: list[tuple[str, str, dict]], n_ours: int
 # Main
 
 
-SECTIONS = ("cold", "peers", "options", "batch", "scaling", "large", "memory")
+SECTIONS = ("cold", "peers", "options", "batch", "scaling", "large", "memory", "sklearn", "geometry")
 
 
 def machine_info(jax) -> dict:
@@ -1956,6 +1956,18 @@ def main(argv=None) -> int:
             "  * ru_maxrss of the child survives exec on Linux: it includes this parent's "
             "resident set at fork time.\n  time (cold) includes compilation."
         )
+
+    # ---- scikit-learn warm starts (scripts/bench_sklearn.py)
+    if "sklearn" in sections:
+        from bench_sklearn import bench_sklearn
+
+        res["sklearn"] = bench_sklearn(quick=quick, say=_say)
+
+    # ---- curvature searches at the sizes of real data (scripts/bench_geometry.py)
+    if "geometry" in sections:
+        import bench_geometry
+
+        res["geometry"] = bench_geometry.run(quick=quick, say=_say)
 
     # ---- summary
     res["loadavg_end"] = _loadavg()

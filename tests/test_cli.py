@@ -183,6 +183,24 @@ def test_curvature_json(work):
     assert saddle["residual_norm"] > saddle["nearest_focal_distance"]  # past a focal point
 
 
+def test_curvature_huge_box_is_honest(capsys):
+    """Issue 15: `--box 1e6` on the fold used to print k_max = 0, ρ = ∞ and "unique within
+    the tube"; the fold target has three projections at λ = 0.95 (k up to 2.70)."""
+    assert cli.main(["curvature", "fold", "--lam", "0.95", "--box", "1e6", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "∞" not in out.split("uniqueness radius")[1].split("\n")[0]
+    assert "numerical lower estimate" in out and "unique within the tube" not in out
+    assert (
+        cli.main(["curvature", "fold", "--lam", "0.95", "--box", "1e6", "--json", "--quiet"]) == 0
+    )
+    sols = json.loads(capsys.readouterr().out)["solutions"]
+    assert len(sols) == 3
+    for s in sols:
+        assert s["k_max_box"] >= max(t["max_curvature"] for t in sols)
+        assert s["uniqueness_radius"] < 1 / 2.7 and not s["target_in_tube"]
+        assert s["seeds"] > 0 and s["local_searches"] > 0
+
+
 @pytest.mark.parametrize(
     "case",
     [

@@ -484,3 +484,264 @@ def test_the_map_check_is_abstract_and_runs_once_per_structure(monkeypatch):
     h.track(fold)
     monkeypatch.setattr(_checks, "_trace", no_trace)
     assert h.track(h.NaturalHomotopy(X_FOLD + 0.01, D_FOLD)).success  # same structure
+
+
+# ------------------------------------------ 6. found by the property-based suite (test_fuzz)
+
+
+@pytest.mark.parametrize("name", ["max_steps", "max_newton", "max_events", "max_points"])
+@pytest.mark.parametrize("value", [2**31, 10**20, (2**31 - 1) // 4 + 1])
+def test_integer_options_beyond_the_loops_int32_counters_are_refused(fold, name, value):
+    """max_steps = 2³¹ ended MAX_STEPS at once and max_newton = 2³¹ STEP_FAILURE (int32
+    wrap-around); 10²⁰ was an OverflowError from jit."""
+    msg = raises_named(name, h.track, fold, **{name: value})
+    assert str(_checks.INT_MAX) in msg and "int32" in msg
+    raises_named(name, TrackerOptions, **{name: value})
+
+
+def test_the_largest_integer_option_is_accepted():
+    assert TrackerOptions(max_steps=_checks.INT_MAX, max_points=100).max_steps == _checks.INT_MAX
+
+
+def test_float_options_given_as_huge_ints_are_stored_as_floats():
+    """max_step = 2**63 (a valid number) was kept as a Python int and overflowed when jit
+    converted it (OverflowError); so did the controller's, divergence's and events' fields."""
+    from homotopy.divergence import NetworkDivergence
+
+    assert type(TrackerOptions(max_step=2**63).max_step) is float
+    assert type(h.AllgowerGeorg(reject_max_shrink=2**63).reject_max_shrink) is float
+    assert type(NetworkDivergence(w_max=2**63).w_max) is float
+    assert type(Bifurcation(tol=2**63).tol) is float
+    assert type(EventFunction("e", lambda w, lam: lam, tol=2**63).tol) is float
+
+
+@pytest.mark.parametrize(
+    "kwargs,name",
+    [
+        (dict(max_growth=0.5), "max_growth"),  # was "max_growth/max_shrink: …"
+        (dict(max_shrink=0.5), "max_shrink"),
+        (dict(reject_max_shrink=1.5), "reject_max_shrink"),  # was named reject_min_shrink
+        (dict(reject_min_shrink=9.0), "reject_min_shrink"),
+        (dict(contraction_max=0.01), "contraction_max"),  # was named contraction_ref
+        (dict(contraction_ref=0.9), "contraction_ref"),
+        (dict(max_step=1e-13), "max_step"),  # was named min_step
+        (dict(min_step=1.0), "min_step"),
+    ],
+)
+def test_an_ordering_error_names_the_option_that_was_given(fold, kwargs, name):
+    raises_named(name, h.track, fold, **kwargs)
+
+
+def test_a_linear_start_that_overflows_is_refused_naming_X():
+    """X ~ 1e-301 with d ~ 1e300 gives weights ~ 1e600: numpy's overflow warning, then an
+    infinite start."""
+    X = np.array([[1.3e-301], [-1.3e-301], [6.4e-301]])
+    d = np.array([-9.2e299, 6.0e299, 7.8e299])
+    p = h.NaturalHomotopy(X, d)
+    assert "overflows float64" in raises_named("X", h.track, p)
+    assert "overflows" in raises_named(
+        "X", h.track_many, X[None].repeat(2, 0), d[None].repeat(2, 0)
+    )
+
+
+def test_data_near_the_float64_limit_gets_a_rank_check_without_overflow():
+    """The rank tolerance σ_max·max(L, s)·ε overflowed (a RuntimeWarning) for entries near
+    1e308."""
+    from homotopy.problems import linear_start
+
+    w = linear_start(np.array([[6e307, 1e307], [1e307, 6e307], [0.0, 0.0]]), np.ones((3, 1)))
+    assert np.all(np.isfinite(w))
+
+
+def test_a_start_near_1e300_ends_invalid_without_a_warning():
+    """X ~ 1e-300 makes w₀ ~ 1e300: the path's ‖w‖ overflowed numpy's norm (a warning)."""
+    rng = np.random.default_rng(0)
+    path = h.track(h.NaturalHomotopy(rng.normal(size=(5, 2)) * 1e-300, rng.uniform(-0.5, 0.5, 5)))
+    assert path.status is h.Status.INVALID_START and "‖w‖" not in path.message
+
+
+@pytest.mark.parametrize("lam", ["0.5", True, np.True_, 0.5 + 0j, [0.5]])
+def test_path_at_refuses_a_lam_that_is_not_a_real_number(fold, lam):
+    """'0.5' and True were parsed by float() (True as λ = 1)."""
+    raises_named("lam", h.track(fold).at, lam)
+
+
+@pytest.mark.parametrize("tol", [True, "1e-10", 1e300, 1.0, 1e-300, 0.0, -1.0, np.nan])
+def test_path_at_refuses_a_tol_outside_tracks_range(fold, tol):
+    """tol = True and '1' were taken as 1.0 and 1e300 let any point pass; 1e-300 failed
+    every crossing with 'is `problem` the one the path was traced on?'."""
+    msg = raises_named("tol", h.track(fold).at, 0.5, tol=tol)
+    assert "1e-15" in msg and "0.01" in msg
+
+
+def test_path_at_far_from_the_path_is_empty_without_a_warning(fold):
+    """(λᵢ − λ)(λᵢ₊₁ − λ) overflowed for λ = 1e308 (a RuntimeWarning)."""
+    path = h.track(fold)
+    assert path.at(1e308).shape == (0, 2) and path.at(-1e308).shape == (0, 2)
+
+
+def _saved(fold, tmp_path, **change):
+    """A saved fold path with some arrays replaced (``None`` deletes one)."""
+    file = tmp_path / "p.npz"
+    h.track(fold).save(file)
+    with np.load(file) as z:
+        a = {k: np.array(z[k]) for k in z.files}
+    for k, v in change.items():
+        if v is None:
+            del a[k]
+        else:
+            a[k] = v
+    np.savez(file, **a)
+    return file
+
+
+@pytest.mark.parametrize(
+    "change,words",
+    [
+        (dict(stats=np.array("[1, 2]")), "stats"),  # was a TypeError in repr
+        (dict(stats=np.array('{"steps": "x"}')), "stats"),
+        (dict(tol=np.array([1e-10, 1e-10])), "tol"),  # was a TypeError
+        (dict(tol=np.array(1.0)), "tol"),  # a tampered tol: points with ‖H‖ ≤ 1 would pass
+        (dict(tol=np.array("x")), "tol"),
+        (dict(event_kernel=np.zeros((2, 3, 2)).astype(str)), "event_kernel"),  # TypeError
+        (dict(lam=np.zeros(26) + 1j), "lam"),  # complex λ was accepted
+        (dict(lam=np.full(26, np.nan)), "lam"),  # NaN λ: Path.at found no crossing
+        (dict(lam_span=np.array([np.nan, 1.0])), "lam_span"),
+        (dict(lam_span=np.array([1.0, 1.0])), "lam_span"),
+        (dict(message=np.array([["x"]])), "message"),
+        (dict(w_end=np.array(["a", "b"])), "w_end"),
+        (dict(status=np.array(3)), "status"),
+        (dict(tangents=np.full((26, 3), np.inf)), "tangents"),  # Path.at warned in hermite
+    ],
+)
+def test_load_path_refuses_arrays_of_the_wrong_kind(fold, tmp_path, change, words):
+    path = h.track(fold)
+    for k, v in change.items():  # shaped like this path's arrays
+        if k in ("lam", "tangents") and v.shape[0] != len(path.lam):
+            change[k] = np.resize(v, (len(path.lam),) + v.shape[1:])
+    msg = raises_named("file", h.load_path, _saved(fold, tmp_path, **change))
+    assert words in msg
+
+
+@pytest.mark.parametrize("file", [None, 3, ["p.npz"], "a\x00b.npz"])
+def test_load_path_refuses_what_is_not_a_file_name(file):
+    """os.fspath raised a bare TypeError, open() a bare 'embedded null byte'."""
+    raises_named("file", h.load_path, file)
+
+
+def test_load_path_refuses_a_damaged_archive_without_leaking_its_file(fold, tmp_path):
+    """A bit flipped in the compression-method field was a NotImplementedError; a damaged
+    central directory left np.load's file handle open (a ResourceWarning)."""
+    file = tmp_path / "p.npz"
+    h.track(fold).save(file)
+    raw = bytearray(file.read_bytes())
+    method = raw.index(b"PK\x01\x02") + 10  # the first member's compression method
+    bad = bytes(raw[:method]) + b"\x63" + bytes(raw[method + 1 :])
+    file.write_bytes(bad)
+    assert "damaged" in raises_named("file", h.load_path, file)
+    end = raw.rindex(b"PK\x05\x06")  # the end-of-directory record: point it at garbage
+    bad = raw[:]
+    bad[end + 16 : end + 20] = (7).to_bytes(4, "little")
+    file.write_bytes(bytes(bad))
+    assert "damaged" in raises_named("file", h.load_path, file)
+
+
+def test_masked_arrays_with_masked_entries_are_refused():
+    """np.asarray drops the mask: the hidden values were used as data."""
+    X = np.ma.masked_array(X6, mask=X6 > 1.0)
+    assert "masked" in raises_named("X", h.NaturalHomotopy, X, D6)
+    p = h.NaturalHomotopy(np.ma.masked_array(X6, mask=False), D6)  # nothing masked: its data
+    assert np.array_equal(np.asarray(p.X), X6)
+
+
+def test_longdouble_data_beyond_float64_is_refused_without_a_warning():
+    X = X6.astype(np.longdouble)
+    X[0, 0] = np.longdouble("1e4000")
+    assert "NaN or infinite" in raises_named("X", h.NaturalHomotopy, X, D6)
+
+
+def test_csv_quoted_numbers_are_data_not_a_header(tmp_path):
+    """A spreadsheet's quoted first row "1","2","3" was taken for a header and dropped."""
+    from homotopy import cli
+
+    f = tmp_path / "q.csv"
+    f.write_text('"1","0.2","0.3"\n"0.3", "1",-0.2\n1,1,0.5\n')
+    X, d, header = cli._read_csv(str(f))
+    assert header is None and X.shape == (3, 2) and d.tolist() == [0.3, -0.2, 0.5]
+    f.write_text('"a","b","y"\n1,2,3\n')
+    assert cli._read_csv(str(f))[2] == ["a", "b", "y"]  # a quoted header, read unquoted
+
+
+@pytest.mark.parametrize(
+    "X,words",
+    [
+        (np.eye(3) + 1j, "complex"),  # was numpy's ComplexWarning: the imaginary part dropped
+        (np.zeros((3, 1), "datetime64[s]"), "dates"),  # was "rank 0 < 1 columns"
+        (np.zeros(3, [("a", "f8")]), "raw records"),
+        (np.eye(3, dtype=np.longdouble) * np.longdouble("1e4000"), "NaN or infinite"),
+    ],
+    ids=["complex", "dates", "records", "longdouble_overflow"],
+)
+def test_cli_data_of_the_wrong_kind_is_refused(tmp_path, X, words):
+    from homotopy import cli
+
+    file = tmp_path / "x.npz"
+    np.savez(file, X=X, d=np.full(3, 0.1))
+    X, d = cli.load_data(str(file))[:2]
+    with pytest.raises(ValueError, match="^DATA: ") as info:
+        cli.check_data(X, d, False)
+    assert words in str(info.value)
+
+
+def test_a_damaged_npz_data_file_is_refused_by_name(tmp_path):
+    """A damaged member header was a NotImplementedError (an internal error in the CLI)."""
+    from homotopy import cli
+
+    file = tmp_path / "x.npz"
+    np.savez(file, X=X6, d=D6)
+    raw = bytearray(file.read_bytes())
+    raw[raw.index(b"PK\x01\x02") + 10] = 0x63  # an unknown compression method
+    file.write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match="^DATA: .* as .npz"):
+        cli.load_data(str(file))
+
+
+def test_a_subnormal_lam_is_taken_as_zero(fold):
+    """XLA flushes subnormals to zero: a span ending at 2.2e-311 reported SUCCESS with its
+    last λ 0, not the span's end."""
+    path = h.track(fold, lam_span=(2.2e-311, 1.0))
+    assert path.lam_span == (0.0, 1.0) and path.lam[0] == 0.0 and path.success
+    assert "subnormal" in raises_named("lam_span", h.track, fold, lam_span=(0.0, 5e-324))
+
+
+@pytest.mark.parametrize("spec", [np.array([1.0, 2.0]), np.array(["network", "none"])])
+def test_an_array_for_divergence_is_refused_by_name(fold, spec):
+    """divergence == "none" on an array compared elementwise: a bare 'truth value of an
+    array is ambiguous'."""
+    raises_named("divergence", h.track, fold, divergence=spec)
+
+
+def test_cli_data_whose_linear_start_overflows_is_named_as_data():
+    """The overflow refusal of linear_start reached the CLI as 'X: …', not 'DATA: …'."""
+    from homotopy import cli
+
+    with pytest.raises(ValueError, match="^DATA: X: .*overflows float64"):
+        cli.check_data(np.array([[2.2e-309]]), np.array([1.0]), False)
+
+
+def test_a_damaged_directory_offset_is_refused_as_a_damaged_archive(fold, tmp_path):
+    """A flipped high bit of the central directory's offset made zipfile seek before the
+    start of the file: a bare OSError [Errno 22] from inside load_path."""
+    file = tmp_path / "p.npz"
+    h.track(fold).save(file)
+    raw = bytearray(file.read_bytes())
+    raw[raw.rindex(b"PK\x05\x06") + 19] ^= 0x40  # the offset's high byte
+    file.write_bytes(bytes(raw))
+    assert "damaged" in raises_named("file", h.load_path, file)
+
+
+@pytest.mark.parametrize("direction", ["", "ab", [1 + 1j, 0, 0], [[1.0, 0.0, 0.0]]])
+def test_a_direction_that_is_not_a_real_vector_is_refused_by_name(fold, direction):
+    """'' was a bare 'could not convert string to float'; a complex vector lost its
+    imaginary part."""
+    raises_named("direction", h.track, fold, direction=direction)

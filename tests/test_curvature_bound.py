@@ -232,9 +232,7 @@ def test_bound_dominates_the_exact_curvature_at_thousands_of_points(name):
                     k = _k_codim1(Xt, W, lam, name)
                     kmax = float(np.nanmax(k))
                     for mb in (1, 64):
-                        b = cb.curvature_upper_bound(
-                            p, lam, box, max_boxes=mb
-                        )
+                        b = cb.curvature_upper_bound(p, lam, box, max_boxes=mb)
                         assert b.proven and b.k_upper >= kmax, (bias, m, lam, r, mb)
                         assert b.k_raw_upper >= b.k_upper
                         assert b.radius_lower <= 1 / kmax
@@ -254,7 +252,7 @@ def test_bound_dominates_max_curvature_and_the_region_search_in_codimension_abov
         c = rng.uniform(-0.5, 0.5, s * m)
         box = geo.Box(c - 0.6, c + 0.6)
         b = cb.curvature_upper_bound(p, lam, box, max_boxes=256)
-        rc = geo.max_curvature_over(p, lam, box, n_grid=4, n_starts=2)
+        rc = geo.max_curvature_over(p, lam, box, n_seeds=4, n_starts=2)
         W = rng.uniform(c - 0.6, c + 0.6, (30, s * m))
         pts = max(geo.max_curvature(p, w, lam).value for w in W)
         assert b.k_upper >= max(rc.k_max, pts), name
@@ -281,9 +279,7 @@ def test_curve_closed_form_convergence_and_factor():
             k, raw, B = _curve(x, W, lam)
             box = geo.Box(np.array([w0 - dl]), np.array([w0 + dl]))
             one = cb.curvature_upper_bound(p, lam, box, max_boxes=1)
-            bis = cb.curvature_upper_bound(
-                p, lam, box, max_boxes=400, tol=1e-7
-            )
+            bis = cb.curvature_upper_bound(p, lam, box, max_boxes=400, tol=1e-7)
             over = one.k_upper / B.max() - 1
             assert 0 <= over <= 20 * dl and over < prev  # first order in δ, shrinking
             prev = over
@@ -360,9 +356,7 @@ def test_interval_data_forms_and_value_errors():
             )
 
     for q in (Tuple(), Dict()):
-        assert (
-            cb.curvature_upper_bound(q, 0.6, box, max_boxes=16).k_upper == ref
-        )
+        assert cb.curvature_upper_bound(q, 0.6, box, max_boxes=16).k_upper == ref
     bad = [
         ((MLPLike(), 0.6, box), "problem"),
         ((FunctionHomotopy(lambda w, lam, a: w, start=np.zeros(2)), 0.6, box[:2]), "problem"),
@@ -420,7 +414,7 @@ def test_proven_tube_near_and_far_targets():
         abs(near.distance - 0.1 * bound.radius_lower) < 1e-12 and np.abs(near.w - w0).max() < 1e-9
     )
     assert near.bound.k_upper == bound.k_upper
-    rc = geo.max_curvature_over(p, lam, box, n_grid=4, n_starts=1)
+    rc = geo.max_curvature_over(p, lam, box, n_seeds=4, n_starts=1)
     numerical = geo.in_uniqueness_tube(p, z0 + 0.1 * bound.radius_lower * n, lam, box, radius=rc)
     assert numerical.inside and not numerical.proven and "numerical estimate" in numerical.message
     assert numerical.radius >= bound.radius_lower
@@ -459,7 +453,7 @@ def test_tube_falls_back_to_a_labelled_numerical_estimate():
     mlp = MLPHomotopy(np.asarray(nh.X), np.asarray(nh.d), 1, "tanh", bias=True, output_bias=False)
     mbox = np.array([[0.2, 0.6], [-0.4, 0.0], [0.1, 0.5], [0.5, 1.0]])  # θ = (W (3, 1), V (1, 1))
     res = geo.in_uniqueness_tube(
-        mlp, np.asarray(nh.d), lam, mbox, radius=0.5, proven=True, n_grid=2, n_starts=1
+        mlp, np.asarray(nh.d), lam, mbox, radius=0.5, proven=True, n_seeds=2, n_starts=1
     )
     assert not res.proven and "cannot prove" in res.message
     with pytest.raises(ValueError, match="problem"):

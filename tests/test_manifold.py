@@ -219,7 +219,7 @@ def test_sphere_focal_point_region_and_tube():
     assert np.abs(np.asarray(geo.error_hessian(centred, w, 0.0))).max() < 1e-12
     # k = 1/R everywhere, so ρ = R; a point halfway to the centre lies in the tube
     box = geo.Box(np.array([-1.0, -1.0]), np.array([1.0, 1.0]))
-    rc = geo.max_curvature_over(centred, 0.0, box, n_grid=3)
+    rc = geo.max_curvature_over(centred, 0.0, box, n_seeds=4)
     assert abs(rc.k_max - 1 / R) < 1e-12 and abs(rc.radius - R) < 1e-11
     x = np.asarray(geo.embedding(centred, w, 0.0))
     tube = geo.in_uniqueness_tube(centred, 0.5 * x, 0.0, box, radius=rc)
@@ -241,10 +241,10 @@ def test_sphere_surface_figure():
     region = [[-1.0, 1.0], [-0.8, 0.8]]
     f = plotting.surface_fields(sphere, 0.5, np.array([[0.1, 0.2], [-0.5, 0.4]]))
     assert np.abs(f["kappa"] + 1.0).max() < 1e-12 and np.abs(f["gaussian"] - 1.0).max() < 1e-12
-    fig = plotting.data_manifold(sphere, (0.5,), region=region, n=6, n_grid=3)
+    fig = plotting.data_manifold(sphere, (0.5,), region=region, n=6, n_seeds=4)
     assert isinstance(fig, Figure)
     with pytest.raises(ValueError, match="problem"):  # no targets to draw
-        plotting.data_manifold(Sphere(1.0), (0.5,), region=region, n=6, n_grid=3)
+        plotting.data_manifold(Sphere(1.0), (0.5,), region=region, n=6, n_seeds=4)
     bare = plotting.data_manifold(Sphere(1.0), (0.5,), region=region, n=6, target=False)
     assert isinstance(bare, Figure)
 

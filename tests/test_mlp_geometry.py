@@ -436,14 +436,14 @@ def test_uniqueness_tube_on_the_hidden_layer_surface():
     base, lam = HYPER2.problem(), 0.7
     w0 = HYPER2.w
     box = geo.Box(np.array([0.5, -1.6]), np.array([1.2, -0.8]))  # away from w = 0, v = 0
-    rc = geo.max_curvature_over(base, lam, box, n_grid=8, n_starts=2)
+    rc = geo.max_curvature_over(base, lam, box, n_seeds=8, n_starts=2)
     assert rc.k_max >= geo.max_curvature(base, w0, lam).value * (1 - 1e-12)
     assert np.all(rc.w >= box.lo) and np.all(rc.w <= box.hi)
     assert abs(geo.max_curvature(base, rc.w, lam).value - rc.k_max) < 1e-12 * rc.k_max
     n_hat = np.asarray(geo.normal_basis(base, w0, lam))[:, 0]
     t = 0.5 * rc.radius
     target = np.asarray(geo.embedding(base, w0, lam)) + t * n_hat
-    tube = geo.in_uniqueness_tube(base, target, lam, box, radius=rc, n_grid=8)
+    tube = geo.in_uniqueness_tube(base, target, lam, box, radius=rc, n_seeds=8)
     assert tube.inside and tube.radius == rc.radius
     assert abs(tube.distance - t) < 1e-10 * max(1, t)
     assert np.abs(tube.w - w0).max() < 1e-8

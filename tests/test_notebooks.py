@@ -31,6 +31,7 @@ NOTEBOOKS = [
     "05_layers_as_homeomorphisms.ipynb",
     "06_hidden_layer_networks.ipynb",
     "07_every_stationary_point.ipynb",
+    "08_scikit_learn.ipynb",
 ]
 KERNEL_NAME = "homotopy-tests"
 CELL_TIMEOUT_S = 120

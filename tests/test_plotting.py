@@ -48,7 +48,7 @@ def _check_png(fig, tmp_path, name, min_kb=10):
 
 def test_data_manifold_with_path(fold, tmp_path):
     problem, path = fold
-    fig = plotting.data_manifold(problem, (0.0, 0.95), path=path, n=15, n_grid=6)
+    fig = plotting.data_manifold(problem, (0.0, 0.95), path=path, n=15, n_seeds=8)
     _check_png(fig, tmp_path, "manifold")
     assert len(fig.axes) == 3  # two 3-D panels and the colourbar
     for suffix in ("svg", "pdf"):
@@ -62,7 +62,7 @@ def test_data_manifold_with_path(fold, tmp_path):
 
 def test_data_manifold_without_path(fold, tmp_path):
     problem, _ = fold
-    fig = plotting.data_manifold(problem, 0.5, n=10, n_grid=5, curvature="gaussian")
+    fig = plotting.data_manifold(problem, 0.5, n=10, n_seeds=8, curvature="gaussian")
     _check_png(fig, tmp_path, "manifold_nopath")
 
 

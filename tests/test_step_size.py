@@ -205,7 +205,8 @@ def test_reference_must_be_below_its_limit(m):
 
 @pytest.mark.parametrize("field", ["max_growth", "max_shrink"])
 def test_growth_and_shrink_at_least_one(field):
-    with pytest.raises(ValueError, match="max_growth/max_shrink"):
+    # named alone (it was "max_growth/max_shrink: …", which names neither argument)
+    with pytest.raises(ValueError, match=f"^{field}: expected a number ≥ 1, got 0.5"):
         AllgowerGeorg(**{field: 0.5})
     AllgowerGeorg(**{field: 1.0})
 

@@ -1,0 +1,156 @@
+"""Benchmark section "geometry" (issue 17): curvature searches at the sizes of real data.
+
+Run through ``scripts/bench.py --sections geometry`` or directly::
+
+    .venv/bin/python scripts/bench_geometry.py [--quick] [--samples 10000]
+
+Prints, side by side in one run (no timed unit test):
+
+1. ``max_curvature_over`` on the box w ± 1 at the natural-homotopy solution of scikit-learn's
+   bundled iris (s = 5), wine (14), breast_cancer (31) and digits (63), with bias and
+   standardized features, one-vs-rest targets ±0.8: cold and warm time, peak RSS, seeds,
+   local searches, the best k per round — and k_max against k at independent uniform random
+   points of the box (k_max must dominate every one of them).
+2. The kernel: ``geometry.max_curvature`` at L × s = 2000 × 60 and 20000 × 200 against the
+   cost of forming J and G = JᵀJ (the ratio the issue asks to be ≤ 3).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import time
+
+import numpy as np
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def bundled(name: str):
+    """(X standardized, d = ±0.8 one-vs-rest for the first class) of a scikit-learn data set."""
+    from sklearn import datasets
+
+    loader = {
+        "iris": datasets.load_iris,
+        "wine": datasets.load_wine,
+        "breast_cancer": datasets.load_breast_cancer,
+        "digits": datasets.load_digits,
+    }[name]
+    X, y = loader(return_X_y=True)
+    X = X[:, X.std(axis=0) > 0]
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    d = np.where(y == y.min(), 0.8, -0.8)
+    return X, d
+
+
+def run_datasets(names, n_samples: int, say=print) -> list[dict]:
+    import homotopy as h
+    from homotopy import geometry as geo
+    from homotopy.normal_curvature import QUICK, curvatures_at
+    from homotopy.protocol import split_problem
+
+    rows = []
+    for name in names:
+        X, d = bundled(name)
+        problem = h.NaturalHomotopy(X, d, bias=True)
+        path = h.track(problem)
+        w = np.asarray(path.w_end)
+        box = geo.Box(w - 1.0, w + 1.0)
+        t0 = time.perf_counter()
+        cold = geo.max_curvature_over(problem, 1.0, box, path=path)
+        t_cold = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        rc = geo.max_curvature_over(problem, 1.0, box, path=path)
+        t_warm = time.perf_counter() - t0
+        # independent check: k at uniform random points of the box (not the search's seeds)
+        rng = np.random.default_rng(12345)
+        W = rng.uniform(box.lo, box.hi, size=(n_samples, w.size))
+        dyn, st = split_problem(problem)
+        t0 = time.perf_counter()
+        pc = curvatures_at(dyn, st, W, 1.0, M=X.shape[0], iters=QUICK)
+        t_check = time.perf_counter() - t0
+        k_rand = float(np.nanmax(pc.values))
+        row = dict(
+            data=name, L=X.shape[0], s=w.size, status=path.status.value, cold_s=t_cold,
+            warm_s=t_warm, peak_rss_mb=_peak_rss_mb(), k_max=rc.k_max, k_max_cold=cold.k_max,
+            seeds=rc.n_seeds, local=rc.n_local, saturated=rc.n_saturated,
+            history=list(rc.history), converged=rc.converged, k_random_max=k_rand,
+            n_random=n_samples, random_unusable=int((~pc.usable).sum()), check_s=t_check,
+            dominates=bool(rc.k_max >= k_rand),
+        )  # fmt: skip
+        rows.append(row)
+        say(
+            f"  {name:14s} L={row['L']:5d} s={row['s']:3d}  cold {t_cold:6.2f} s  warm "
+            f"{t_warm:6.2f} s  peak RSS {row['peak_rss_mb']:7.0f} MB  seeds {rc.n_seeds:5d}  "
+            f"local {rc.n_local:3d}  k_max {rc.k_max:.6g}  ≥ max k at {n_samples} random "
+            f"points {k_rand:.6g}: {'yes' if row['dominates'] else 'NO'}  rounds "
+            + " → ".join(f"{k:.6g}" for k in rc.history)
+        )
+    return rows
+
+
+def run_kernel(shapes, say=print) -> list[dict]:
+    import jax
+    import jax.numpy as jnp
+
+    import homotopy as h
+    from homotopy import geometry as geo
+    from homotopy.manifold import manifold_of
+
+    rows = []
+    for L, s in shapes:
+        rng = np.random.default_rng(0)
+        X = rng.normal(size=(L, s)) / np.sqrt(s)
+        problem = h.NaturalHomotopy(X, np.zeros(L))
+        w = rng.normal(size=s)
+
+        @jax.jit
+        def jacobian_and_gram(p, w):
+            J = manifold_of(p).embedding_jacobian(w, 0.9)
+            return J, J.T @ J
+
+        def best(f, repeats=5):
+            f()
+            ts = []
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                f()
+                ts.append(time.perf_counter() - t0)
+            return min(ts)
+
+        t_jg = best(
+            lambda p=problem, w=w: jax.block_until_ready(jacobian_and_gram(p, jnp.asarray(w)))
+        )
+        t_k = best(lambda p=problem, w=w: geo.max_curvature(p, w, 0.9), repeats=3)
+        rows.append(dict(L=L, s=s, jacobian_gram_s=t_jg, max_curvature_s=t_k, ratio=t_k / t_jg))
+        say(
+            f"  L={L:6d} s={s:4d}  J + JᵀJ {t_jg * 1e3:8.1f} ms  max_curvature "
+            f"{t_k * 1e3:8.1f} ms  ratio {t_k / t_jg:6.1f}  (target ≤ 3)"
+        )
+    return rows
+
+
+def run(quick: bool = False, n_samples: int | None = None, say=print) -> dict:
+    names = ["iris", "wine"] if quick else ["iris", "wine", "breast_cancer", "digits"]
+    n_samples = n_samples or (1000 if quick else 10_000)
+    say(
+        f"geometry: max_curvature_over on w ± 1 at the solution (λ = 1), cpu count {os.cpu_count()}"
+    )
+    data = run_datasets(names, n_samples, say)
+    say("geometry: the max_curvature kernel against J and JᵀJ (warm, best of repeats)")
+    kernel = run_kernel([(2000, 60)] if quick else [(2000, 60), (20000, 200)], say)
+    return {"datasets": data, "kernel": kernel}
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--samples", type=int, default=None)
+    args = ap.parse_args()
+    os.environ.setdefault("HOMOTOPY_CACHE_DIR", "off")
+    run(args.quick, args.samples)
+    sys.exit(0)
