@@ -19,6 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._checks import check_array as _check_matrix, check_bool, check_real_dtype
+from ._linalg import serial_lapack
 from .activations import Activation, get_activation, interval_activation
 from .certification import IntervalData
 from .network import SingleLayerPerceptron, augment
@@ -62,8 +63,10 @@ def linear_start(design: Any, D: Any) -> np.ndarray:
         W = _gram_start(X, Dm)
         if W is not None:
             return W.reshape(-1)
-    # one SVD for both the rank and the pseudo-inverse: this runs on every track()
-    U, sv, Vt = np.linalg.svd(X, full_matrices=False)
+    # one SVD for both the rank and the pseudo-inverse: this runs on every track(); BLAS
+    # single-threaded, as OpenBLAS threads spinning against XLA's made it 0.1–0.3 s on 2 cores
+    with serial_lapack(None):
+        U, sv, Vt = np.linalg.svd(X, full_matrices=False)
     # ε·max(L, s) first: σ_max·max(L, s) overflows for entries near 1e308
     tol = sv.max(axis=-1, initial=0.0) * (max(X.shape[-2:]) * np.finfo(X.dtype).eps)
     rank = np.sum(sv > tol[..., None], axis=-1)

@@ -20,7 +20,7 @@ _hess = jax.jit(lambda p, w, lam: jax.jacfwd(jax.jacfwd(p.embedding))(w, lam))
 _jac = jax.jit(lambda p, w, lam: jax.jacfwd(p.embedding)(w, lam))
 
 
-def dense_reference(p, w, lam, n_seeds=400, seed=0):
+def dense_reference(p, w, lam, n_seeds=150, seed=0):
     """max over unit x of ‖(xᵀB_k x)_k‖, B_k = whitened N_kᵀ∂²φ (scipy null space), by
     alternating ascent (full eigenproblem per step) from many random starts."""
     J = np.asarray(_jac(p, w, lam))
