@@ -63,7 +63,7 @@ from .normal_curvature import (
     normal_space as _normal_space,
 )
 from .protocol import Static, join_problem, split_problem
-from .region_search import RegionCurvature as RegionCurvature
+from .region_search import RegionCurvature as RegionCurvature, max_curvature_over
 from .regions import Ball as Ball, Box as Box, Samples as Samples
 
 
@@ -589,42 +589,6 @@ def focal_distances(problem: Any, w: Any, lam: float) -> FocalDistances:
 
 
 # ----------------------------------------------------------------------------- regions
-
-
-def max_curvature_over(
-    problem: Any,
-    lam: float,
-    region: Any,
-    *,
-    n_seeds: int = 32,
-    n_starts: int = 8,
-    rounds: int = 4,
-    rtol: float = 1e-3,
-    path: Any = None,
-    seed: int = 0,
-) -> RegionCurvature:
-    """k_max = max_{w ∈ region} k(w), a numerical **lower estimate**, and ρ = 1/k_max.
-
-    `region`: a `Box`, a `Ball`, a `Samples`, an ``(n, 2)`` array of (lo, hi) per weight
-    (always read as a box), or an ``(N, n)`` array of sample weights (searched within their
-    bounding box). Cost polynomial in n and M (`homotopy.region_search`): per round,
-    `n_seeds` scrambled Sobol seeds (a power of two) at every scale 2^e from the region's
-    half-width down to 2⁻⁴ around its centre (the centre, the corners while 2^n ≤ 64 and the
-    points of `path` in the region in round 0), k at all of them in one vmapped call, then
-    one batched local ascent of ‖P_N ∂²φ[y, y]‖/(yᵀGy) in (w, y) from the `n_starts` best;
-    at most `rounds` rounds, stopping once a round raises k_max by less than `rtol`.
-
-    `path`: a `Path` or weights ``(N, n)``: its points in the region are seeds, so k_max is
-    at least k at each of them. Seeds where the metric is numerically singular (saturated
-    units) are skipped and counted in `RegionCurvature.n_saturated`, never a LinAlgError.
-
-    **Raises:** `ValueError` naming `region`, `n_seeds`, `n_starts`, `rounds`, `rtol`, `path`
-    or `seed`, or `problem` when φ_λ is not an immersion at any seed.
-    """
-    return region_search.max_curvature_over(
-        problem, lam, region, n_seeds=n_seeds, n_starts=n_starts, rounds=rounds, rtol=rtol,
-        path=path, seed=seed,
-    )  # fmt: skip
 
 
 def _newton_polish(

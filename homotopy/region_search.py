@@ -374,7 +374,24 @@ def max_curvature_over(
     path: Any = None,
     seed: int = 0,
 ) -> RegionCurvature:
-    """See `geometry.max_curvature_over` (the public entry point)."""
+    """k_max = max_{w ∈ region} k(w), a numerical **lower estimate**, and ρ = 1/k_max.
+
+    `region`: a `Box`, a `Ball`, a `Samples`, an ``(n, 2)`` array of (lo, hi) per weight
+    (always read as a box), or an ``(N, n)`` array of sample weights (searched within their
+    bounding box). Cost polynomial in n and M (`homotopy.region_search`): per round,
+    `n_seeds` scrambled Sobol seeds (a power of two) at every scale 2^e from the region's
+    half-width down to 2⁻⁴ around its centre (the centre, the corners while 2^n ≤ 64 and the
+    points of `path` in the region in round 0), k at all of them in one vmapped call, then
+    one batched local ascent of ‖P_N ∂²φ[y, y]‖/(yᵀGy) in (w, y) from the `n_starts` best;
+    at most `rounds` rounds, stopping once a round raises k_max by less than `rtol`.
+
+    `path`: a `Path` or weights ``(N, n)``: its points in the region are seeds, so k_max is
+    at least k at each of them. Seeds where the metric is numerically singular (saturated
+    units) are skipped and counted in `RegionCurvature.n_saturated`, never a LinAlgError.
+
+    **Raises:** `ValueError` naming `region`, `n_seeds`, `n_starts`, `rounds`, `rtol`, `path`
+    or `seed`, or `problem` when φ_λ is not an immersion at any seed.
+    """
     dynamic, static = split_problem(problem)
     m = manifold_of(problem)
     lam = check_lam(lam)
