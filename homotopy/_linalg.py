@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import threading
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import jax
@@ -148,6 +149,18 @@ class _SerialBlas:
 
 
 _SERIAL = _SerialBlas()
+
+
+def serial_blas(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`fn` run inside ``serial_lapack(None)``: for host-side drivers whose compiled calls
+    factor matrices of any order (eigh, Cholesky, LU)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with serial_lapack(None):
+            return fn(*args, **kwargs)
+
+    return wrapper
 
 
 def serial_lapack(n: int | None) -> contextlib.AbstractContextManager[None]:

@@ -17,7 +17,8 @@ n-dimensional immersed submanifold of $\mathbb R^M$, $M = L m$, $n = s m$.
 - ``max_curvature``: $k(w) = \max_{\|n\| = 1,\ n \perp T_zZ} \max|\kappa|$
   (`homotopy.normal_curvature`): exact for codimension ≤ 3 (closed forms, or ascent with a
   certificate) and for n ≤ 2 (at any codimension); otherwise the normal-space ascent, O(M·n)
-  per step with only n × n solves, a lower estimate;
+  per step with only n × n solves, a lower estimate (bracketed by a leverage upper bound for a
+  single-layer network);
 - focal points, the error Hessian $\nabla^2 E = G - II_r$ ($r = d - \phi_\lambda(w)$, from the
   problem's ``targets`` or ``residual``), and the uniqueness tube of radius
   $\rho = 1/k_{max}$ over a region of weight space.
@@ -52,9 +53,10 @@ import jax.scipy.linalg as jsl
 import numpy as np
 
 from . import region_search
-from ._checks import check_array, check_lam
+from ._checks import INT_MAX, check_array, check_int, check_lam
 from .manifold import Manifold, manifold_of
 from .normal_curvature import (
+    FULL,
     METRIC_COND_MAX,
     MaxCurvature as MaxCurvature,
     _max_curvature_core,
@@ -526,25 +528,31 @@ def mean_curvature(problem: Any, w: Any, lam: float) -> Array:
     return jnp.trace(jnp.linalg.solve(fr.G, II)) / II.shape[0]
 
 
-def max_curvature(problem: Any, w: Any, lam: float) -> MaxCurvature:
+def max_curvature(problem: Any, w: Any, lam: float, *, max_iter: int = FULL) -> MaxCurvature:
     """k(w) = max over unit n ⟂ T_zZ of max|κ(II_n, G)| = max_y ‖P_N ∂²φ[y, y]‖ / yᵀGy.
 
     Exact for codimension ≤ 3: an eigenproblem (codimension 1), all critical points of a
     quartic (n = 2), else multi-start ascent certified by a simplicial cover of the normal
     sphere (codimension 2 and 3). Exact for n ≤ 2 at any codimension (the ≤ 3 projected second
     derivatives P_N ∂²φ[e_a, e_b] span every P_N ∂²φ[y, y]). Otherwise (n ≥ 3, codimension
-    ≥ 4) the normal-space form: multi-start shifted power iteration on
-    F(x) = ‖P_N ∂²φ[R⁻ᵀx, R⁻ᵀx]‖², G = RRᵀ, with P_N h = h − J G⁻¹Jᵀh, so every step costs
-    O(M·n) and n × n Cholesky solves, and no normal basis or M × M matrix is formed; its
-    value is attained (a lower estimate, ``method="normal-space"``, ``upper_bound=inf``).
-    See `homotopy.normal_curvature` and `MaxCurvature`.
+    ≥ 4) **the normal-space form**: multi-start shifted power iteration on
+    F(x) = ‖P_N ∂²φ[R⁻ᵀx, R⁻ᵀx]‖², G = RRᵀ, with P_N h = h − QQᵀh, Q = JR⁻ᵀ, so every step
+    costs O(M·n) and only n × n factorizations are formed, never a normal basis or an M × M
+    matrix (``method="normal-space"``). Its value is attained (a lower estimate of k); for a
+    single-layer network (a ridge manifold, `homotopy.manifold`) `upper_bound` is the
+    leverage bound k ≤ KS(ρ²h; h)^{1/2} of `homotopy.curvature_bound` at the point (in
+    floating point, widened for rounding), else ∞. ``max_iter`` caps that ascent's steps:
+    0 returns the best start (G's weakest directions, fixed random ones and, on a ridge
+    manifold, the needles of the coordinates with the largest |ρ|√h) with the same bound, a
+    bracket at a few passes over the data. See `homotopy.normal_curvature` and `MaxCurvature`.
 
     **Raises:** `ValueError` naming `problem` where G = JᵀJ is numerically singular
-    (cond G > 1e13: rank X̃ < s, or units saturated at λ = 1).
+    (cond G > 1e13: rank X̃ < s, or units saturated at λ = 1), or `max_iter`.
     """
     p, w, lam = _args(problem, w, lam)
+    max_iter = check_int("max_iter", max_iter, 0, most=INT_MAX)
     M, n = _dims(p, w)
-    pc = curvatures_at(p.dynamic, p.static, np.asarray(w)[None], lam, M=M)
+    pc = curvatures_at(p.dynamic, p.static, np.asarray(w)[None], lam, M=M, iters=max_iter)
     if pc.results[0] is None:
         raise _immersion_error(int(pc.rank[0]), n, float(pc.cond[0]))
     return pc.results[0]

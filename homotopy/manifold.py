@@ -18,6 +18,12 @@ network, $M = L m$ (patterns × outputs, flattened row-major) and $n = s m$ weig
 - ``embedding_second_derivative(w, lam, y) -> (M,)``, optional: $\partial^2\phi_\lambda[y, y]
   = \sum_{ab}\partial^2\phi/\partial w_a\partial w_b\,y_a y_b$, for the smooth curvature
   objective of `geometry.max_curvature_over`. Default: a JVP of a JVP.
+- ``ridge_derivatives(w, lam) -> ((M,), (M,))``, optional, no default: for a manifold whose
+  coordinates are ridge functions $\phi_m(w) = f_m(a_m^Tw)$ (a single-layer network: $a_m$ a
+  row of the block design), $(f_m'(a_m^Tw), f_m''(a_m^Tw))$. Then $J_m = f_m' a_m^T$ and
+  $\partial^2\phi_m[y, y] = f_m''(a_m^Ty)^2$, which give `homotopy.normal_curvature` its
+  needle starts and a pointwise upper bound on k(w) by leverages; without it k(w) is a lower
+  estimate only at codimension ≥ 4.
 - ``targets -> (M,)``, optional attribute or property: the target point $d$ (flattened like
   the embedding), so the residual is $r = d - \phi_\lambda(w)$. A problem may give
   ``residual(w, lam) -> (M,)`` instead (``targets`` wins when both exist). Needed by
@@ -51,6 +57,7 @@ HOOKS = (
     "embedding_jacobian",
     "second_fundamental_form",
     "embedding_second_derivative",
+    "ridge_derivatives",
 )
 
 
@@ -61,6 +68,7 @@ class Manifold(NamedTuple):
     - `embedding_jacobian`: (w, λ) ↦ J = ∂φ_λ/∂w ``(M, n)``.
     - `second_fundamental_form`: (w, λ, ν) ↦ II_ν = Σ_i ν_i ∂²φ_i/∂w² ``(n, n)``.
     - `embedding_second_derivative`: (w, λ, y) ↦ ∂²φ_λ[y, y] ``(M,)``.
+    - `ridge_derivatives`: (w, λ) ↦ (f'(a_mᵀw), f''(a_mᵀw)) per coordinate, or ``None``.
     - `residual`: (w, λ) ↦ r = d − φ_λ(w) ``(M,)``, or ``None`` (no targets, no residual).
     - `targets`: d ``(M,)``, or ``None``.
     - `n`: the number of weights n, or ``None`` when the problem does not say.
@@ -70,6 +78,7 @@ class Manifold(NamedTuple):
     embedding_jacobian: Callable[[Array, Array], Array]
     second_fundamental_form: Callable[[Array, Array, Array], Array]
     embedding_second_derivative: Callable[[Array, Array, Array], Array]
+    ridge_derivatives: Callable[[Array, Array], tuple[Array, Array]] | None
     residual: Callable[[Array, Array], Array] | None
     targets: Array | None
     n: int | None
@@ -132,6 +141,7 @@ def manifold_of(problem: Any) -> Manifold:
     jac = _hook(problem, "embedding_jacobian") or _jacobian_default(phi)
     sff = _hook(problem, "second_fundamental_form") or _sff_default(phi)
     d2 = _hook(problem, "embedding_second_derivative") or _d2_default(phi)
+    ridge = _hook(problem, "ridge_derivatives")
     targets = getattr(problem, "targets", None)
     if targets is not None:
         d = jnp.reshape(jnp.asarray(targets), (-1,))
@@ -143,7 +153,7 @@ def manifold_of(problem: Any) -> Manifold:
     else:
         residual = _hook(problem, "residual")
     n = getattr(problem, "n_unknowns", None)
-    return Manifold(phi, jac, sff, d2, residual, targets, None if n is None else int(n))
+    return Manifold(phi, jac, sff, d2, ridge, residual, targets, None if n is None else int(n))
 
 
 def dimensions(problem: Any, n: int | None = None) -> tuple[int, int]:

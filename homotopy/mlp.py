@@ -20,6 +20,27 @@ critical points of the reduced function g = ∂E_λ/∂λ|₀ on M₀ (`homotopy
 `starts` finds them by Newton on the Lagrange system {∇g = C'ᵀμ, C = 0} from random points of
 M₀.
 
+**Critical points at infinity.** On M₀, g = −Σ_j Ψ(w_j)·v_j + const with Ψ(w) = R₀ᵀσ(X̃w)
+(R₀ = D − X̂β*, the linear residual), and the Lagrange equations of unit j are
+v_j-multiples: (∂Ψ(w_j)ᵀ + μ) v_jᵀ = 0 and Ψ(w_j) + μᵀw_j = 0. Every point with saturated
+units (‖w_j‖ → ∞) and vanishing output weights (v_j → 0, g → 0) is therefore a near-root, and
+so are collapsing pairs (w_j → w_k, v_j = −v_k → ∞) and linear units (w_j → 0, v_j → ∞). On
+real data with h ≥ 2 (diabetes, 10 inputs) the plain Levenberg–Marquardt and the Riemannian
+Newton iterations run off there from every random point (16/16 and 16/16), although finite,
+nondegenerate critical points exist. ``start_search(desingularized=True)`` adds a third
+iteration: LM on the system with unit j's input-weight rows divided by ‖v_j‖ (and g replaced
+by ḡ = −tr(R₀ᵀσ(X̃W)V), equal to g on M₀ up to a constant, whose gradient has no term from
+the residual's change off M₀): the same roots with every v_j ≠ 0, and none of the spurious
+ones at v_j → 0. Its success rate from random points is low (a few % for diabetes with h = 2,
+none found for h = 3), so a search needs many points.
+
+**Redundant outputs.** When the targets satisfy D u = const·1 for some u ≠ 0 (one-vs-rest
+codes of K ≥ 3 classes: every row sums to the same number), R₀u = 0 and β*_in u = 0, and for
+h ≥ m every point of M₀ (V of rank m) has a t ≠ 0 with W_in t = 0 in col V: along the line
+V → V + s·t uᵀ (c adjusted) M₀ is kept and g is constant, so every critical point of g is
+degenerate and no branch start exists (iris, 3 classes, h = 3, 4). Fit the coordinates D P
+in an orthonormal basis P of u⊥ instead (`homotopy.sklearn.HomotopyClassifier` does).
+
 **Symmetries.** E_λ is invariant under permutations of the hidden units and, for an odd σ
 (tanh, arctan, erf, softsign), under flipping a unit's sign (w_j, v_j) → (−w_j, −v_j):
 `canonical` and `same_orbit` compare weights up to them.
@@ -66,7 +87,8 @@ def _is_odd(act: Activation) -> bool:
 @dataclass(frozen=True)
 class StartSearch:
     """What `MLPHomotopy.start_search` found: the `starts` (one `BranchStart` per symmetry
-    orbit, sorted by g), how the 2·`tried` iterations (two from each random point) ended
+    orbit, sorted by g), how the 2·`tried` iterations (two from each random point; three with
+    ``desingularized=True``) ended
     (`converged` to a critical point of g on M₀, `diverged` to infinite weights, `stalled`),
     how many roots repeated a point already found, and the `refused` critical points with
     the `reasons` (degenerate: a dead unit, two units with equal input weights, …)."""
@@ -352,6 +374,38 @@ class MLPHomotopy(LeastSquaresFit):
         return jnp.concatenate([jax.grad(self.reduced_function)(w) - vjp(mu)[0],
                                 self.start_constraint(w)])  # fmt: skip
 
+    def _frozen_reduced(self, w: Array) -> Array:
+        """ḡ(θ) = −tr(R₀ᵀσ(X̃W)V) with R₀ = D − X̂β* fixed: on M₀, ḡ = g + const (r₀ ⟂ col X̂
+        removes the −X̃WV term, and with ``output="activation"`` the output term is constant
+        there), so its critical points on M₀ are g's; off M₀ its gradient has no term from the
+        residual's change, which the multipliers of g's own Lagrange system must absorb."""
+        W, V, _ = self.unpack(w)
+        return -jnp.sum(
+            jnp.asarray(self._linear_residual) * (self.activation.sigma(self.design @ W) @ V)
+        )
+
+    @functools.cached_property
+    def _linear_residual(self) -> np.ndarray:
+        """R₀ = D − X̂β* ``(L, m)`` (numpy, on the host)."""
+        D = np.asarray(self.d, np.float64).reshape(self.linear_design.shape[0], -1)
+        return D - self.linear_design @ self.linear_solution
+
+    def _unit_lagrange(self, z: Array) -> Array:
+        """The Lagrange system of ḡ on M₀ with each unit's input-weight rows divided by ‖v_j‖:
+        F = (D_v(∇ḡ − C'ᵀμ), C). Its w_j rows are −(∂Ψ(w_j)ᵀ + μ_in) v_j/‖v_j‖ with
+        Ψ(w) = R₀ᵀσ(X̃w), which no longer vanish as v_j → 0: the plain system's factor v_j makes
+        every point with small output weights and large input weights (saturated units, g → 0)
+        a near-root, where Levenberg–Marquardt runs off to infinity (module docstring). The
+        roots with every v_j ≠ 0 are the plain system's, with other multipliers."""
+        n, s, h = self.n_unknowns, self.n_inputs, self.hidden
+        w, mu = z[:n], z[n:]
+        _, vjp = jax.vjp(self.start_constraint, w)
+        gL = jax.grad(self._frozen_reduced)(w) - vjp(mu)[0]
+        _, V, _ = self.unpack(w)
+        vn = jnp.sqrt(jnp.sum(V * V, axis=1))
+        rows = jnp.concatenate([jnp.tile(1.0 / vn, s), jnp.ones(n - s * h)])
+        return jnp.concatenate([gL * rows, self.start_constraint(w)])
+
     @functools.cached_property
     def _lagrange_and_jacobian(self) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
         fj = jax.jit(lambda z: (self._lagrange(z), jax.jacfwd(self._lagrange)(z)))
@@ -361,6 +415,23 @@ class MLPHomotopy(LeastSquaresFit):
             return np.asarray(F), np.asarray(J)
 
         return call
+
+    @functools.cached_property
+    def _unit_lagrange_and_jacobian(self) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
+        _ = self._linear_residual, self.linear_solution  # formed on the host, before tracing
+        fj = jax.jit(lambda z: (self._unit_lagrange(z), jax.jacfwd(self._unit_lagrange)(z)))
+
+        def call(z):
+            F, J = fj(jnp.asarray(z))
+            return np.asarray(F), np.asarray(J)
+
+        return call
+
+    @functools.cached_property
+    def _frozen_gradient(self) -> Callable[[Any], np.ndarray]:
+        _ = self._linear_residual  # formed on the host, before tracing
+        f = jax.jit(jax.grad(lambda w: self._frozen_reduced(w)))
+        return lambda w: np.asarray(f(jnp.asarray(w, jnp.float64)))
 
     def project_to_start(self, w: Any, max_it: int = 50) -> np.ndarray:
         """The point of M₀ near θ: Gauss–Newton on C(θ) = 0 with minimum-norm steps."""
@@ -412,25 +483,35 @@ class MLPHomotopy(LeastSquaresFit):
         return w, "stalled"
 
     def start_search(
-        self, n: int = 16, *, seed: int = 0, scale: float = 1.0, delta: float | None = None
+        self,
+        n: int = 16,
+        *,
+        seed: int = 0,
+        scale: float = 1.0,
+        delta: float | None = None,
+        desingularized: bool = False,
     ) -> StartSearch:
         """Search M₀ for the points branches leave from, from `n` random points of it.
 
         Each random point (W ~ N(0, scale²/s̃), V ~ N(0, 1), projected onto M₀) starts two
         iterations that converge quadratically to saddles of g as to its minima:
         Levenberg–Marquardt on the Lagrange system {∇g = C'ᵀμ, C = 0} and Riemannian Newton
-        on M₀ (`_critical_point`). Each root is kept once per symmetry orbit when it is a
-        nondegenerate critical point with a lifted branch point (`branch_start`): no dead
-        unit, no two units with equal (or, odd σ, opposite) input weights, a regular
-        reduced Hessian.
+        on M₀ (`_critical_point`); with `desingularized` (a bool) first a third, LM on the
+        desingularized system (`_unit_lagrange`, module docstring), which finds the finite
+        critical points that the other two miss on real data with h ≥ 2 (and, on the
+        bundled ``hidden_pair``, a third branch, the one that reaches λ = 1). Each root is
+        kept once per symmetry orbit when it is a nondegenerate critical point with a lifted
+        branch point (`branch_start`): no dead unit, no two units with equal (or, odd σ,
+        opposite) input weights, a regular reduced Hessian.
 
-        **Raises:** `ValueError` naming `n` or `scale`; `RankError` when the linear
-        solution is not unique.
+        **Raises:** `ValueError` naming `n`, `scale` or `desingularized`; `RankError` when the
+        linear solution is not unique.
         """
         if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
             raise ValueError(f"n: expected a positive integer, got {n!r}")
         if not np.isfinite(scale) or scale <= 0:
             raise ValueError(f"scale: expected a positive number, got {scale!r}")
+        desingularized = check_bool("desingularized", desingularized)
         s_hat, m = self.linear_design.shape[1], self.n_outputs
         if self.hidden < min(s_hat, m):
             raise ValueError(
@@ -455,13 +536,25 @@ class MLPHomotopy(LeastSquaresFit):
             w0 = self.project_to_start(self.pack(W, V, np.zeros(m)))
             # two iterations from each point, which end at different critical points: LM on
             # the Lagrange system, and Riemannian Newton on M₀ (each also runs off to
-            # critical points at infinity, or to degenerate ones, from its own starts)
+            # critical points at infinity, or to degenerate ones, from its own starts; on real
+            # data with h ≥ 2 from almost every point, towards saturated units with vanishing
+            # output weights); with `desingularized`, first a third: LM on the desingularized
+            # system of ḡ (`_unit_lagrange`) from the multipliers that fit ∇ḡ at w0 best
+            runs = []
+            if desingularized:
+                mu0 = np.linalg.lstsq(self._call("dC", w0).T, self._frozen_gradient(w0), rcond=None)
+                z, status = _levenberg_marquardt(
+                    self._unit_lagrange_and_jacobian, np.concatenate([w0, mu0[0]]),
+                    self.n_unknowns, bound, max_it=300,
+                )  # fmt: skip
+                runs.append((z[: self.n_unknowns], status))
             z, status_lm = _levenberg_marquardt(
                 self._lagrange_and_jacobian, np.concatenate([w0, np.zeros(nmu)]),
                 self.n_unknowns, bound,
             )  # fmt: skip
             w_rn, status_rn = self._critical_point(w0, bound)
-            for w, status in ((z[: self.n_unknowns], status_lm), (w_rn, status_rn)):
+            runs += [(z[: self.n_unknowns], status_lm), (w_rn, status_rn)]
+            for w, status in runs:
                 count[status] += 1
                 if status == "converged":
                     candidates.append(w)
@@ -550,7 +643,9 @@ class MLPHomotopy(LeastSquaresFit):
         if not found:
             raise ValueError(
                 "start: no nondegenerate critical point of the reduced function on M₀ was "
-                "found from 16 random points; try problem.starts(n) with a larger n or scale"
+                "found from 16 random points; try problem.starts(n, desingularized=True) "
+                "with a larger n or another scale (the plain iterations run off to critical "
+                "points at infinity on most real data with 2 or more hidden units)"
             )
         return found[0]
 

@@ -12,10 +12,20 @@ onto the normal space (DESIGN.md §2). Three kernels, chosen by the codimension 
   basis of at most 3 vectors that carries all of k: the dense kernel on it, with no M × M matrix.
 - otherwise (**normal-space ascent**): multi-start shifted power iteration (SS-HOPM, Kolda &
   Mayo 2011) on the quartic $F(x) = \|P_N\partial^2\phi[R^{-T}x, R^{-T}x]\|^2$ on the unit sphere,
-  $G = RR^T$: each step costs one $\partial^2\phi[y, y]$, one projection (two products with J and
-  an s × s Cholesky solve) and their reverse pass, O(M·n), so no normal basis and no M × M
-  matrix is ever formed. Every value it reports is attained (a valid lower bound on k); it is
-  not certified (``upper_bound = inf``).
+  $G = RR^T$, $P_N h = h - QQ^Th$ with $Q = JR^{-T}$ (orthonormal columns spanning T): each step
+  costs one $\partial^2\phi[y, y]$ and its reverse pass, and two products with Q, O(M·n), for
+  all starts at once (they are the columns of one block), so no normal basis and no M × M
+  matrix is ever formed, only n × n factorizations. Starts: G's weakest eigenvectors, fixed
+  random directions and, on a ridge manifold (`homotopy.manifold`: a single-layer network),
+  the *needles* y = G⁻¹J_mᵀ of the coordinates with the largest |ρ_m|√h_m (ρ = f''/f'², h the
+  leverages), which put on one coordinate all the tangent mass u_m² = h_m a unit tangent
+  vector can carry: where k is a needle (one pattern near saturation but alone in its
+  direction) they start on it. After `SCREEN` steps only the `KEEP` best starts go on.
+  Every value it reports is attained (a lower bound on k). On a ridge manifold
+  ``upper_bound`` is the leverage bound of `homotopy.curvature_bound` at the point,
+  $k \le \min(KS(\rho^2h; h)^{1/2}, KS(|\rho|(1-h)^{1/2}; h))$ (fractional knapsacks), computed
+  in floating point with the leverages widened by 8·n·ε·cond G for rounding: one more
+  M × n product. Otherwise ``upper_bound = inf``.
 
 Saturation: where the metric is numerically singular (cond G > `METRIC_COND_MAX`, e.g. units
 saturated at λ = 1) k cannot be computed in float64; `curvatures_at` reports such points as
@@ -35,6 +45,7 @@ import jax.numpy as jnp
 import jax.scipy.linalg as jsl
 import numpy as np
 
+from ._linalg import serial_blas
 from .manifold import Manifold, manifold_of
 from .protocol import Static, join_problem
 
@@ -48,6 +59,9 @@ CERT_RTOL = 1e-9  # relative gap at which a max-curvature upper bound counts as 
 METRIC_COND_MAX = 1e13
 STARTS = 4  # random start directions of the normal-space ascent (the same at every point)
 EIGEN_STARTS = 4  # ... and G's weakest eigenvectors
+SCREEN = 10  # its steps before only the KEEP best starts go on
+KEEP = 4
+NEEDLES = 4  # ... and, on a ridge manifold, the needles of the coordinates with the largest |ρ|√h
 FULL = 100  # its iterations for a reported k(w) (it stops early once converged)
 REGION = 30  # ... for the points a region search compares
 QUICK = 3  # ... for ranking region seeds (any value found is still attained)
@@ -68,7 +82,8 @@ class MaxCurvature:
       ``"closed-form"`` (n = 1), ``"quartic"`` (n = 2, all critical points enumerated) or
       ``"ascent"`` (multi-start alternating ascent, n ≥ 3, codimension 2 or 3, certified by a
       cover of the normal sphere) or ``"normal-space"`` (n ≥ 3, codimension ≥ 4: the
-      normal-space ascent, a lower estimate, ``upper_bound = inf``).
+      normal-space ascent, a lower estimate; ``upper_bound`` the leverage bound on a ridge
+      manifold, else ``inf``).
     """
 
     value: float
@@ -400,56 +415,150 @@ def _compressed(dynamic: Any, static: Static | None, w: Array, lam: Array):
     return P, Y, ok, cond, rank
 
 
+def _knapsack(v: Array, c: Array) -> Array:
+    """An upper bound on max {Σ v b : 0 ≤ b ≤ c, Σ b ≤ 1} (v, c ≥ 0): f(t) = t + Σ c (v − t)₊,
+    valid for every t ≥ 0 (LP duality) and least at the greedy break value, which bisection on
+    t (the capacity Σ_{v > t} c against 1) brackets; no sort of the M entries."""
+    v = jnp.where(c > 0, v, 0.0)
+
+    def f(t):
+        return t + jnp.sum(c * jnp.maximum(v - t, 0.0))
+
+    def body(_, lohi):
+        lo, hi = lohi
+        mid = 0.5 * (lo + hi)
+        full = jnp.sum(jnp.where(v > mid, c, 0.0)) >= 1.0
+        return jnp.where(full, mid, lo), jnp.where(full, hi, mid)
+
+    lo, hi = jax.lax.fori_loop(0, 64, body, (jnp.zeros((), v.dtype), jnp.max(v)))
+    return jnp.minimum(jnp.minimum(f(lo), f(hi)), f(jnp.zeros((), v.dtype)))
+
+
+def _leverage_bound(d1: Array, d2: Array, lev: Array, cond: Array, n: int) -> Array:
+    """k(w) ≤ min(KS(ρ²h; h)^{1/2}, KS(|ρ|(1 − h)^{1/2}; h)) for ridge coordinates, ρ = f''/f'²
+    and h the leverages (`homotopy.curvature_bound`'s pointwise bound, in floating point).
+
+    With u = Jy/‖Jy‖ a unit tangent vector, ∂²φ[y, y]/yᵀGy = ρ∘u² and u_m² ≤ h_m, Σ u_m² = 1.
+    The computed leverages carry a relative error up to ~n·ε·cond G (Cholesky's backward
+    error), so they are widened by 8·n·ε·cond G before they enter the knapsacks."""
+    eps = jnp.finfo(lev.dtype).eps
+    widen = 1.0 + 8.0 * n * eps * jnp.minimum(cond, 1.0 / eps)
+    h = jnp.minimum(lev * widen, 1.0)
+    a1 = jnp.abs(d1)
+    # |ρ|√h = |f''|·(√h/|f'|)/|f'|: finite where f' is tiny but not 0 (saturated rows); a row
+    # with f' = 0 has h = 0 and takes no part
+    root = jnp.sqrt(h)
+    safe = jnp.where(a1 > 0, a1, 1.0)
+    rho_root = jnp.where((a1 > 0) & (h > 0), jnp.abs(d2) * (root / safe) / safe, 0.0)
+    b1 = jnp.sqrt(_knapsack(rho_root * rho_root, h))
+    rho = jnp.where(h > 0, rho_root / jnp.where(h > 0, root, 1.0), 0.0)
+    b2 = _knapsack(rho * jnp.sqrt(jnp.maximum(1.0 - lev / widen, 0.0)), h)
+    return jnp.minimum(b1, b2) * (1.0 + 64.0 * eps)
+
+
 def _normal_ascent(
     dynamic: Any, static: Static | None, w: Array, lam: Array, X0: Array, iters: Array
 ):
-    """Normal-space SS-HOPM from the rows of X0: (k, y with yᵀGy = 1, unit normal, usable,
-    cond, iterations used). F(x) = ‖P_N ∂²φ[R⁻ᵀx, R⁻ᵀx]‖², ∇F = 4 B(p)x with B(p) the
-    whitened II_p, so x ← (B(p)x + αF x)/‖·‖ climbs F; α grows whenever a step would not."""
+    """Normal-space SS-HOPM from the rows of X0 (and G's weakest eigenvectors, and the needle
+    starts of a ridge manifold), all in lock step: (k, y with yᵀGy = 1, unit normal, usable,
+    cond, rank, iterations, upper bound).
+
+    F(x) = ‖P_N ∂²φ[R⁻ᵀx, R⁻ᵀx]‖², G = RRᵀ, P_N h = h − QQᵀh with Q = JR⁻ᵀ (orthonormal
+    columns spanning T). Its gradient is ∇F = 4R⁻¹II_p y (p = P_N∂²φ[y, y], y = R⁻ᵀx): one reverse
+    pass of ∂²φ[y, y] at fixed p, since p ⟂ T. x ← (∇F/4 + αFx)/‖·‖ climbs F; α grows at a
+    start whenever a step would not. The starts form the columns of one block, so every pass
+    over the M × n data serves all of them (matrix products, not matrix-vector ones)."""
     m = _manifold(dynamic, static)
     J = m.embedding_jacobian(w, lam)
+    n = J.shape[1]
     _, R, ok, cond, rank, V = _metric(J)
-    proj = _projector(J, R)
+    # R⁻¹ once (n³), then Q = JR⁻ᵀ as one matrix product: a triangular solve with M
+    # right-hand sides is several times slower on XLA:CPU than the product
+    Ri = jsl.solve_triangular(R, jnp.eye(n, dtype=J.dtype), lower=True)
+    Q = J @ Ri.T
+    lev = jnp.sum(Q * Q, axis=1)
 
-    def F(x: Array) -> tuple[Array, Array]:
-        p = proj(m.embedding_second_derivative(w, lam, jsl.solve_triangular(R.T, x, lower=False)))
-        return p @ p, p
+    def d2(y: Array) -> Array:
+        return m.embedding_second_derivative(w, lam, y)
 
-    vg = jax.value_and_grad(F, has_aux=True)
+    def value(x: Array) -> tuple[Array, Array, Array]:
+        y = Ri.T @ x
+        h = d2(y)
+        p = h - Q @ (h @ Q)  # h @ Q, not Q.T @ h: XLA:CPU would copy Qᵀ first
+        return p @ p, p, y
 
-    def climb(x0: Array) -> tuple[Array, Array, Array]:
-        x0 = x0 / jnp.linalg.norm(x0)
-        (f0, _), g0 = vg(x0)
+    def value_and_grad(x: Array) -> tuple[Array, Array]:
+        f, p, y = value(x)
+        _, back = jax.vjp(d2, y)
+        return f, 2.0 * (Ri @ back(p)[0])
 
-        def more(st):
-            return (~st[5]) & (st[4] < iters)
-
-        def step(st):
-            x, f, g, alpha, it, _ = st
-            s = 0.25 * g + alpha * f * x
-            ns = jnp.linalg.norm(s)
-            x_new = jnp.where(ns > 0, s / jnp.where(ns > 0, ns, 1.0), x)
-            (f_new, _), g_new = vg(x_new)
-            better = f_new >= f
-            done = (better & (f_new - f <= 1e-13 * f_new)) | (f_new == 0) | (alpha > 1e8)
-            x, g = jnp.where(better, x_new, x), jnp.where(better, g_new, g)
-            alpha = jnp.where(better, alpha, jnp.maximum(4.0 * alpha, 1.0))
-            return x, jnp.maximum(f, f_new), g, alpha, it + 1, done
-
-        st = (x0, f0, g0, jnp.zeros(()), jnp.zeros((), jnp.int32), f0 == 0)
-        x, f, _, _, it, _ = jax.lax.while_loop(more, step, st)
-        return f, x, it
+    vg = jax.vmap(value_and_grad)
 
     # where G is nearly singular (units near saturation) k is largest along G's weakest
-    # directions y = v_min (x = Rᵀy whitened): those start too, besides the fixed random rows
-    weak = (R.T @ V[:, : min(EIGEN_STARTS, V.shape[1])]).T
-    fs, xs, its = jax.vmap(climb)(jnp.concatenate([weak, X0]))
-    i = jnp.argmax(fs)
-    f, p = F(xs[i])
+    # directions y = v_min (x = Rᵀy whitened); on a ridge manifold k is largest where one
+    # coordinate with a large |ρ|√h dominates: its needle y = G⁻¹J_mᵀ (x = Q_m, a row) puts
+    # all the tangent mass u_m² = h_m on it that a unit tangent vector can carry
+    starts = [(R.T @ V[:, : min(EIGEN_STARTS, n)]).T, X0]
+    upper = jnp.asarray(jnp.inf)
+    if m.ridge_derivatives is not None:
+        f1, f2 = m.ridge_derivatives(w, lam)
+        upper = _leverage_bound(f1, f2, lev, cond, n)
+        a1 = jnp.abs(f1)
+        safe = jnp.where(a1 > 0, a1, 1.0)
+        score = jnp.where((a1 > 0) & (lev > 0), jnp.abs(f2) * (jnp.sqrt(lev) / safe) / safe, 0.0)
+        top = []
+        for _ in range(min(NEEDLES, score.shape[0])):  # argmax passes: cheaper than top_k's sort
+            top.append(jnp.argmax(score))
+            score = score.at[top[-1]].set(-1.0)
+        starts.append(Q[jnp.stack(top)])
+    X = jnp.concatenate(starts)
+    X = X / jnp.linalg.norm(X, axis=1, keepdims=True)
+    f0 = jax.vmap(lambda x: value(x)[0])(X)
+
+    def climb(st, until):
+        def more(st):
+            return (~jnp.all(st[5])) & (st[4] < until)
+
+        def step(st):
+            X, f, g, alpha, it, done = st
+            S = 0.25 * g + (alpha * f)[:, None] * X
+            ns = jnp.linalg.norm(S, axis=1, keepdims=True)
+            X_new = jnp.where(ns > 0, S / jnp.where(ns > 0, ns, 1.0), X)
+            f_new, g_new = vg(X_new)
+            better = (f_new >= f) & ~done
+            fine = better & (f_new - f <= 1e-13 * f_new)
+            done = done | fine | (f_new == 0) | (alpha > 1e8) | ~jnp.isfinite(f_new)
+            X = jnp.where(better[:, None], X_new, X)
+            g = jnp.where(better[:, None], g_new, g)
+            alpha = jnp.where(better | done, alpha, jnp.maximum(4.0 * alpha, 1.0))
+            return X, jnp.where(better, f_new, f), g, alpha, it + 1, done
+
+        return jax.lax.while_loop(more, step, st)
+
+    def ascend(X: Array) -> tuple[Array, Array, Array]:
+        # an unusable metric (`ok` false) has no k to climb: its starts are done at once, so
+        # a batch of mostly saturated region seeds costs no iterations
+        done0 = ~ok | ~jnp.isfinite(f0) | (f0 == 0)
+        st = (X, f0, vg(X)[1], jnp.zeros(X.shape[0]), jnp.zeros((), jnp.int32), done0)
+        # successive halving: every start climbs for SCREEN steps, then only the KEEP best go
+        # on, so the long tail of the linear convergence costs passes with KEEP columns, not K
+        st = climb(st, jnp.minimum(iters, SCREEN))
+        keep = jnp.argsort(-jnp.where(jnp.isfinite(st[1]), st[1], -1.0))[:KEEP]
+        st = climb(tuple(a[keep] for a in st[:4]) + st[4:5] + (st[5][keep],), iters)
+        return st[0], st[1], st[4]
+
+    def starts_only(X: Array) -> tuple[Array, Array, Array]:
+        order = jnp.argsort(-jnp.where(jnp.isfinite(f0), f0, -1.0))[:KEEP]
+        return X[order], f0[order], jnp.zeros((), jnp.int32)
+
+    # `iters` is not batched, so under vmap this stays a branch: max_iter = 0 (the bracket)
+    # evaluates the starts without their gradients
+    X, fs, its = jax.lax.cond(iters > 0, ascend, starts_only, X)
+    i = jnp.argmax(jnp.where(jnp.isfinite(fs), fs, -1.0))
+    f, p, y = value(X[i])
     k = jnp.sqrt(f)
     normal = p / jnp.where(k > 0, k, 1.0)
-    y = jsl.solve_triangular(R.T, xs[i], lower=False)
-    return k, y, normal, ok, cond, rank, jnp.sum(its)
+    return k, y, normal, ok, cond, rank, its, jnp.maximum(upper, k)
 
 
 def _batched(fn):
@@ -507,6 +616,9 @@ class PointCurvature:
         self.usable = np.array([r is not None for r in results], dtype=bool)
 
 
+# jaxlib's CPU eigh and Cholesky are scipy's OpenBLAS, whose threads spin against XLA's:
+# 268 ms against 3 ms for one eigh of order 200 on 2 cores (`_linalg.serial_lapack`)
+@serial_blas
 def curvatures_at(
     dynamic: Any,
     static: Static | None,
@@ -563,15 +675,18 @@ def curvatures_at(
             n_iter = jnp.asarray(iters)
             X0 = jnp.asarray(_starts(n, STARTS))
             out = _normal_ascent_jit(dynamic, static, Wc, lam_j, X0, n_iter)
-            k, y, nrm, ok, cond, rank, _ = (np.asarray(a) for a in out)
+            k, y, nrm, ok, cond, rank, _, up = (np.asarray(a) for a in out)
             for i in range(len(rows)):
                 if not ok[i]:
                     results.append(None)
                 elif k[i] == 0.0:
                     results.append(MaxCurvature(0.0, np.zeros(M), y[i], 0.0, True, "flat"))
                 else:
+                    kv, ub = float(k[i]), float(up[i])
                     results.append(
-                        MaxCurvature(float(k[i]), nrm[i], y[i], math.inf, False, "normal-space")
+                        MaxCurvature(
+                            kv, nrm[i], y[i], ub, ub <= kv * (1.0 + CERT_RTOL), "normal-space"
+                        )
                     )
         conds.append(np.asarray(cond)[: len(rows)])
         ranks.append(np.asarray(rank)[: len(rows)])

@@ -413,6 +413,15 @@ class NaturalHomotopy(LeastSquaresFit):
         XY = self.design @ self._W(y)
         return (a2 * XY * XY).reshape(-1)
 
+    def ridge_derivatives(self, w: Array, lam: Array | float) -> tuple[Array, Array]:
+        """(σ_λ'(X̃W), σ_λ''(X̃W)) flattened: each φ_m = σ_λ(a_mᵀw) is a ridge function, a_m
+        the m-th row of the block design (`homotopy.manifold`)."""
+        Z = self.preactivation(w)
+        return (
+            self.activation.blend_d1(Z, lam).reshape(-1),
+            self.activation.blend_d2(Z, lam).reshape(-1),
+        )
+
     # -- the homotopy map
     def H(self, w: Array, lam: Array | float) -> Array:
         """H(w, λ): −Jᵀr (least squares) or φ_λ(w) − d (interpolation)."""

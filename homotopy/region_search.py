@@ -31,11 +31,20 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import jax.scipy.linalg as jsl
 import numpy as np
 
 from ._checks import check_lam
+from ._linalg import serial_blas
 from .manifold import manifold_of
-from .normal_curvature import QUICK, REGION, MaxCurvature, _manifold, curvatures_at
+from .normal_curvature import (
+    METRIC_COND_MAX,
+    QUICK,
+    REGION,
+    MaxCurvature,
+    _manifold,
+    curvatures_at,
+)
 from .protocol import Static, split_problem
 from .regions import Ball, Box, Samples
 
@@ -47,7 +56,8 @@ __all__ = ["RegionCurvature", "max_curvature_over", "parse_region"]
 E_MIN = -4  # finest seeding level: half-width 2⁻⁴
 MAX_LEVELS = 40
 CORNERS_UP_TO = 6  # box corners are seeds while 2^n ≤ 64
-CLIMB_STEPS = 60  # steps of the batched local ascent (then L-BFGS-B polishes the best)
+CLIMB_STEPS = 30  # steps of the batched local ascent (then L-BFGS-B polishes the best)
+POLISH_STEPS = 300  # L-BFGS-B iterations of each round's polish
 
 
 @dataclass(frozen=True)
@@ -240,17 +250,43 @@ def seeds(reg: Region, rnd: int, per_level: int, seed: int, path_points: np.ndar
 
 
 def ktilde(dynamic: Any, static: Static | None, v: Array, lam: Array) -> Array:
-    """‖P_N ∂²φ[y, y]‖ / (yᵀGy) at v = (w, y): its max over y is k(w); smooth in (w, y)."""
+    """‖P_N ∂²φ[y, y]‖ / (yᵀGy) at v = (w, y): its max over y is k(w); smooth in (w, y).
+    NaN where the metric is unusable (cond G > `METRIC_COND_MAX`)."""
     m = _manifold(dynamic, static)
     nu = v.shape[0] // 2
     w, y = v[:nu], v[nu:]
     J = m.embedding_jacobian(w, lam)
     G = J.T @ J
+    lu = jsl.lu_factor(G)
     h = m.embedding_second_derivative(w, lam, y)
-    P = h - J @ jnp.linalg.solve(G, J.T @ h)
+    P = h - J @ jsl.lu_solve(lu, J.T @ h)
     ss = jnp.dot(P, P)
     safe = jnp.where(ss > 0, ss, 1.0)
-    return jnp.where(ss > 0, jnp.sqrt(safe), 0.0) / jnp.dot(y, G @ y)
+    k = jnp.where(ss > 0, jnp.sqrt(safe), 0.0) / jnp.dot(y, G @ y)
+    # where G is numerically singular the value is rounding noise, often huge: NaN there, so
+    # the ascents treat it as outside the region instead of climbing into saturation
+    return jnp.where(_cond_estimate(jax.lax.stop_gradient(G), lu) <= METRIC_COND_MAX, k, jnp.nan)
+
+
+def _cond_estimate(G: Array, lu: tuple[Array, Array], steps: int = 12) -> Array:
+    """cond G from power iterations on G and on G⁻¹ (reusing the LU factors; an eigensolver
+    here, in the ascents' loops, cost more than the rest of the step). Both extreme
+    eigenvalues are approached from inside, so the estimate is ≤ cond G, and close to it."""
+    n = G.shape[0]
+    v0 = jnp.cos(jnp.arange(1, n + 1, dtype=G.dtype))  # fixed, not ⟂ to any eigenvector here
+
+    def power(apply):
+        def body(_, v):
+            u = apply(v)
+            return u / jnp.linalg.norm(u)
+
+        v = jax.lax.fori_loop(0, steps, body, v0 / jnp.linalg.norm(v0))
+        return jnp.linalg.norm(apply(v))
+
+    big = power(lambda v: G @ v)
+    small_inv = power(lambda v: jsl.lu_solve(lu, v))
+    est = big * small_inv
+    return jnp.where(jnp.isfinite(est) & (big > 0), est, jnp.inf)
 
 
 def _climb(dynamic, static, lam, V0, lo, hi, center, radius, ball: bool, iters: int):
@@ -338,7 +374,7 @@ def _polish(dynamic, static, lam, reg: Region, w0: np.ndarray, y0: np.ndarray) -
     v0 = np.concatenate([w0, y0 / max(np.linalg.norm(y0), 1e-300)])
     opt = optimize.minimize(
         fun, v0, jac=True, method="L-BFGS-B", bounds=bounds,
-        options=dict(maxiter=100, ftol=1e-15, gtol=1e-12),
+        options=dict(maxiter=POLISH_STEPS, ftol=1e-15, gtol=1e-12),
     )  # fmt: skip
     return reg.project(opt.x[None, :nu])[0]
 
@@ -362,6 +398,7 @@ def _path_points(path: Any, nu: int) -> np.ndarray | None:
     return W
 
 
+@serial_blas  # the seeds' eigh/Cholesky and the climbs' solves: see `normal_curvature`
 def max_curvature_over(
     problem: Any,
     lam: float,

@@ -1216,7 +1216,17 @@ def run_large(h, L: int, s: int, peers: list[tuple[str, str, dict]], n_ours: int
 # Main
 
 
-SECTIONS = ("cold", "peers", "options", "batch", "scaling", "large", "memory", "sklearn", "geometry")
+SECTIONS = (
+    "cold",
+    "peers",
+    "options",
+    "batch",
+    "scaling",
+    "large",
+    "memory",
+    "sklearn",
+    "geometry",
+)
 
 
 def machine_info(jax) -> dict:

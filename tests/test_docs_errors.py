@@ -248,3 +248,11 @@ def test_the_documented_exit_codes_are_mains(capsys):
     assert returned | {0} == codes  # 0 is each command's own success
     assert cli.main(["trace", "/nonexistent/data.csv"]) == 2
     assert capsys.readouterr().err.startswith("homotopy: error: DATA: ")
+
+
+def test_the_documented_estimator_exceptions_are_the_codes():
+    hs = pytest.importorskip("homotopy.sklearn")
+    rows = [r[0] for r in table("## Exceptions", "exception")]
+    for name in ("PathNotConverged", "NoBranchStart"):
+        assert f"`homotopy.sklearn.{name}` (a `RuntimeError`)" in rows
+        assert issubclass(getattr(hs, name), RuntimeError)

@@ -101,6 +101,12 @@ def test_autodiff_defaults_equal_closed_forms(L, s0, m, bias, act, seed):
         assert rel_err(auto.embedding_second_derivative(w, lam, y), h) < 1e-12
         # the two second-order hooks agree: yᵀ II_ν y = ν · ∂²φ[y, y]
         assert abs(float(y @ II @ y - nu @ h)) < 1e-12 * max(1.0, float(jnp.abs(nu @ h)))
+        # ridge coordinates φ_m = f(a_mᵀw): J = f' ∘ A and ∂²φ[y, y] = f'' ∘ (Ay)², A the
+        # block design (J at λ = 0, where f' ≡ 1); the other hooks are autodiff here
+        d1, d2 = closed.ridge_derivatives(w, lam)
+        A = auto.embedding_jacobian(w, 0.0)
+        assert rel_err(d1[:, None] * A, auto.embedding_jacobian(w, lam)) < 1e-13
+        assert rel_err(d2 * (A @ y) ** 2, auto.embedding_second_derivative(w, lam, y)) < 1e-12
     np.testing.assert_array_equal(closed.targets, np.asarray(d).reshape(-1))
     np.testing.assert_array_equal(closed.residual(w, 0.6), p.residual(w, 0.6))
     assert dimensions(p) == (L * m, p.n_unknowns)

@@ -390,3 +390,83 @@ def test_hidden_layer_pitchfork_and_branch_switching():
     wa, wc = a.at(0.9), c.at(0.9)
     assert len(wa) == len(wc) == 1 and abs(wa[0, 0] - wa[0, 1]) > 1e-3
     np.testing.assert_allclose(wa[:, [1, 0, 2]], wc, rtol=1e-9)
+
+
+# ------------------------------------------- the desingularized search (real data, h ≥ 2)
+
+
+def test_desingularized_search_finds_a_third_pair_branch(pair, pair_search):
+    """On `hidden_pair` the desingularized LM finds, besides the default search's two
+    branches (both diverge), a third nondegenerate critical point of g whose branch reaches
+    λ = 1."""
+    found = pair.start_search(16, desingularized=True).starts
+    assert len(found) == 3
+    for b in pair_search.starts:
+        assert any(pair.same_orbit(b.w, c.w) for c in found)
+    (new,) = [c for c in found if not any(pair.same_orbit(c.w, b.w) for b in pair_search.starts)]
+    assert np.linalg.norm(pair.reduced_gradient(new.w)) < 1e-12
+    assert np.min(np.abs(new.reduced_hessian)) > 1e-3 * np.max(np.abs(new.reduced_hessian))
+    path = h.track(pair, start=new)
+    assert path.success and np.linalg.norm(pair.H(path.w_end, 1.0)) < 1e-10
+
+
+def test_diabetes_critical_point_satisfies_the_unit_equations():
+    """Diabetes (442 × 10, tanh, biases), two hidden units: from the same 8 random points of
+    M₀ the plain iterations find nothing (they run off to saturated units with vanishing
+    output weights), the desingularized LM a nondegenerate critical point of g on M₀. Checked
+    in numpy against the decoupled Lagrange conditions, independent of the code's
+    autodiff: with Ψ(w) = r₀ᵀtanh(X̃w), both units share one gradient ∇Ψ(w_j) = −μ with
+    μ_bias = 0, and Ψ(w_j) + μ·w_j = 0."""
+    from sklearn.datasets import load_diabetes
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_diabetes(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    d = -0.8 + 1.6 * (y - y.min()) / (y.max() - y.min())
+    p = MLPHomotopy(X, d, hidden=2)
+    plain = p.start_search(8, seed=0)
+    assert not plain.starts and plain.converged == 0
+    search = p.start_search(8, seed=0, desingularized=True)
+    assert len(search.starts) == 1
+    (b,) = search.starts
+    W, V, c = (np.asarray(a) for a in p.unpack(b.w))
+    Xt = np.column_stack([X, np.ones(len(X))])
+    beta = np.linalg.lstsq(Xt, d, rcond=None)[0]
+    r0 = d - Xt @ beta
+    grads = [Xt.T @ (r0 / np.cosh(Xt @ W[:, j]) ** 2) for j in range(2)]
+    mu = -grads[0]
+    scale = np.linalg.norm(mu)
+    np.testing.assert_allclose(grads[1], -mu, atol=1e-9 * scale)
+    assert abs(mu[-1]) < 1e-9 * scale
+    for j in range(2):
+        assert abs(r0 @ np.tanh(Xt @ W[:, j]) + mu @ W[:, j]) < 1e-9 * scale
+    np.testing.assert_allclose(W[:-1] @ V[:, 0], beta[:-1], atol=1e-10)
+    np.testing.assert_allclose(W[-1] @ V[:, 0] + c[0], beta[-1], atol=1e-10)
+    assert b.index > 0 and np.min(np.abs(b.reduced_hessian)) > 0
+    with pytest.raises(ValueError, match="desingularized"):
+        p.start_search(1, desingularized="yes")
+
+
+def test_redundant_outputs_make_every_critical_point_degenerate():
+    """One-vs-rest codes of 3 classes sum to a constant in every row (D·1 = −0.8·1): with
+    h = 3 every point of M₀ lies on a line of M₀ along which g is constant (V → V + s·t1ᵀ,
+    W_in t = 0, c adjusted), while E_λ for λ > 0 is not; so no critical point of g is
+    nondegenerate. In 1⊥ coordinates (2 outputs) there is no such line."""
+    from sklearn.datasets import load_iris
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    D = np.where(y[:, None] == np.arange(3), 0.8, -0.8)
+    p = MLPHomotopy(X, D, hidden=3)
+    w = p.project_to_start(np.random.default_rng(0).normal(size=p.n_unknowns))
+    W, V, c = (np.asarray(a) for a in p.unpack(w))
+    sv, t = np.linalg.svd(W[:-1])[1:]
+    assert sv[-1] < 1e-12 * sv[0]  # W_in has rank 2 = rank β*_in
+    t = t[-1]
+    g0, E0 = float(p.reduced_function(w)), float(p.error(w, 0.5))
+    for s in (0.5, 3.0):
+        w2 = p.pack(W, V + s * np.outer(t, np.ones(3)), c - s * (W[-1] @ t) * np.ones(3))
+        assert p.on_start_manifold(w2, 1e-12)
+        assert abs(float(p.reduced_function(w2)) - g0) < 1e-10 * (1 + abs(g0))  # rounding of R₀1
+        assert abs(float(p.error(w2, 0.5)) - E0) > 1.0

@@ -13,6 +13,7 @@ import pytest
 import scipy.linalg as sla
 
 from homotopy import MLPHomotopy, NaturalHomotopy, geometry as geo, normal_curvature as nc
+from homotopy.curvature_bound import curvature_upper_bound
 from homotopy.protocol import split_problem
 
 
@@ -70,9 +71,15 @@ ASCENT_CASES = [
 def test_normal_space_ascent_matches_the_dense_reference(L, s, m, seed, act):
     p, w, lam = _problem(L, s, m, seed, act)
     mc = geo.max_curvature(p, w, lam)
-    assert mc.method == "normal-space" and not mc.certified and mc.upper_bound == math.inf
+    assert mc.method == "normal-space"
     ref, J, H = dense_reference(p, w, lam)
     assert abs(mc.value - ref) <= 1e-10 * ref
+    # a ridge manifold gets the leverage bound: finite, above the true k, and equal to the
+    # interval-arithmetic pointwise bound of curvature_bound (an independent implementation)
+    proven = curvature_upper_bound(p, lam, geo.Box(w, w), max_boxes=1)
+    assert ref <= mc.upper_bound < math.inf
+    assert abs(mc.upper_bound - proven.k_upper) <= 1e-9 * proven.k_upper
+    assert mc.certified == (mc.upper_bound <= mc.value * (1 + nc.CERT_RTOL))
     # the maximizer is attained: yᵀGy = 1, n unit and normal, nᵀ∂²φ[y, y] = k
     y, n = mc.direction, mc.normal
     assert abs(y @ J.T @ J @ y - 1.0) < 1e-12
@@ -173,3 +180,74 @@ def test_batch_and_pointwise_agree():
     pc = nc.curvatures_at(dyn, st, W, lam, M=14)
     for i in range(5):
         assert abs(pc.values[i] - geo.max_curvature(p, W[i], lam).value) < 1e-13 * pc.values[i]
+
+
+def _needle_k(p, w, lam):
+    """numpy, independently: max over the coordinates m of k along the needle y = G⁻¹J_mᵀ,
+    and the coordinate with the largest |ρ|√h (the kernel's first needle)."""
+    J = np.asarray(_jac(p, w, lam))
+    H = np.asarray(_hess(p, w, lam))
+    G = J.T @ J
+    Gi = np.linalg.inv(G)
+    P = np.eye(J.shape[0]) - J @ Gi @ J.T
+    lev = np.einsum("ia,ab,ib->i", J, Gi, J)
+    t = np.asarray(p.preactivation(jnp.asarray(w))).reshape(-1)
+    d1 = np.asarray(jax.vmap(jax.grad(lambda z: p.activation.blend(z, lam)))(t))
+    d2 = np.asarray(jax.vmap(jax.grad(jax.grad(lambda z: p.activation.blend(z, lam))))(t))
+    score = np.abs(d2) / d1**2 * np.sqrt(lev)
+    ks = []
+    for m in range(J.shape[0]):
+        y = Gi @ J[m]
+        ks.append(np.linalg.norm(P @ np.einsum("iab,a,b->i", H, y, y)) / (y @ G @ y))
+    return np.array(ks), int(np.argmax(score))
+
+
+@pytest.mark.parametrize("L, s, m, seed, act", ASCENT_CASES[:4])
+def test_needles_bracket_and_max_iter(L, s, m, seed, act):
+    """On a ridge manifold the needle of the highest-|ρ|√h coordinate is a start: with
+    max_iter=0 the value is at least k along it (computed in numpy from autodiff Hessians);
+    more steps only raise it; every value stays below the leverage bound."""
+    p, w, lam = _problem(L, s, m, seed, act)
+    ks, top = _needle_k(p, w, lam)
+    k0 = geo.max_curvature(p, w, lam, max_iter=0)
+    k3 = geo.max_curvature(p, w, lam, max_iter=3)
+    full = geo.max_curvature(p, w, lam)
+    assert k0.value >= ks[top] * (1 - 1e-12)
+    assert k0.value <= k3.value * (1 + 1e-12) <= full.value * (1 + 1e-12)
+    assert full.value <= full.upper_bound == k0.upper_bound == k3.upper_bound
+
+
+def _k_along(p, w, lam, Y):
+    J = np.asarray(_jac(p, w, lam))
+    H = np.asarray(_hess(p, w, lam))
+    G = J.T @ J
+    P = np.eye(J.shape[0]) - J @ np.linalg.solve(G, J.T)
+    return np.array([np.linalg.norm(P @ np.einsum("iab,a,b->i", H, y, y)) / (y @ G @ y) for y in Y])
+
+
+def test_needle_starts_are_used():
+    """Points where the top needle beats every other start of the kernel (G's 4 weakest
+    eigenvectors, the fixed random directions, all at 0 steps, in numpy): there max_iter=0
+    still reaches the needle's value, so the needle is among the starts."""
+    p, _, lam = _problem(20, 6, 1, 6, "tanh")
+    rng = np.random.default_rng(0)
+    found = 0
+    for _ in range(40):
+        w = rng.uniform(-2.5, 2.5, 6)
+        ks, top = _needle_k(p, w, lam)
+        J = np.asarray(_jac(p, w, lam))
+        G = J.T @ J
+        Rt = np.linalg.cholesky(G).T
+        _, V = np.linalg.eigh(G)
+        others = np.concatenate([V[:, :4].T, np.linalg.solve(Rt, nc._starts(6, nc.STARTS).T).T])
+        if ks[top] > 1.01 * _k_along(p, w, lam, others).max():
+            found += 1
+            assert geo.max_curvature(p, w, lam, max_iter=0).value >= ks[top] * (1 - 1e-12)
+    assert found >= 3
+
+
+def test_max_iter_is_checked():
+    p, w, lam = _problem(8, 3, 1, 1)
+    for bad in (-1, 1.5, True, 2**40):
+        with pytest.raises(ValueError, match="max_iter"):
+            geo.max_curvature(p, w, lam, max_iter=bad)

@@ -393,3 +393,120 @@ def test_warm_start_falls_back_to_the_lambda_path() -> None:
     cold = HomotopyRegressor(**kw).fit(X, new)
     assert est.warm_started_ is False and est.path_.success
     np.testing.assert_allclose(est.coef_, cold.coef_, rtol=1e-12)
+
+
+# ----------------------------------------------------------------------------- a hidden layer
+
+
+@pytest.fixture(scope="module")
+def diabetes_scaled():
+    X, y = load_diabetes(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def test_hidden_layer_regressor_reaches_lambda_one(diabetes_scaled) -> None:
+    """hidden_layer_sizes=(1,): the branch from the best start of `MLPHomotopy.start_search`
+    reaches λ = 1 at a stationary point; it fits at least as well as the single layer (the
+    model with one tanh unit and a linear output nests σ(Xw + b)); predictions are the network
+    evaluated by hand at coefs_/intercepts_."""
+    X, y = diabetes_scaled
+    single = HomotopyRegressor().fit(X, y)
+    reg = HomotopyRegressor(hidden_layer_sizes=(1,), n_starts=4, random_state=0).fit(X, y)
+    assert reg.path_.success and reg.lam_ == 1.0 and float(reg.path_.lam[0]) == 0.0
+    assert not hasattr(reg, "coef_") and len(reg.paths_) == len(reg.start_search_.starts) >= 1
+    problem = reg.path_.problem
+    w = np.asarray(reg.path_.w_end)
+    assert np.linalg.norm(problem.H(w, 1.0)) < 1e-10
+    (W1, W2), (b1, b2) = reg.coefs_, reg.intercepts_
+    assert W1.shape == (10, 1) and W2.shape == (1, 1) and b1.shape == (1,) and b2.shape == (1,)
+    out = np.tanh(X @ W1 + b1) @ W2 + b2
+    np.testing.assert_allclose(reg.predict(X), reg.target_offset_ + reg.target_width_ * out[:, 0],
+                               rtol=1e-12)  # fmt: skip
+    D = (y - reg.target_offset_) / reg.target_width_
+    E_hidden = 0.5 * np.sum((D - out[:, 0]) ** 2)
+    E_single = 0.5 * np.sum((D - np.tanh(X @ single.coef_ + single.intercept_)) ** 2)
+    assert E_hidden <= E_single
+    assert reg.score(X, y) >= single.score(X, y)
+    # the chosen branch is the successful one with the smallest error
+    errors = [float(problem.error(p.w_end, 1.0)) for p in reg.paths_ if p.success]
+    assert E_hidden == pytest.approx(min(errors), rel=1e-12)
+    back = pickle.loads(pickle.dumps(reg))
+    np.testing.assert_array_equal(back.predict(X), reg.predict(X))
+    # a refit without the hidden layer is the single layer's, with no hidden weights left
+    reg.set_params(hidden_layer_sizes=None).fit(X, y)
+    assert not hasattr(reg, "coefs_") and reg.paths_ is None
+    np.testing.assert_allclose(reg.predict(X), single.predict(X), rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "sizes, match",
+    [((3, 2), "2 hidden layers"), ((0,), "integer h ≥ 1"), ("wide", "integer h ≥ 1")],
+)
+def test_hidden_layer_sizes_refused(sizes, match) -> None:
+    X, _ = _small(5, n=2)
+    for est in (
+        HomotopyRegressor(hidden_layer_sizes=sizes),
+        HomotopyClassifier(hidden_layer_sizes=sizes),
+    ):
+        with pytest.raises(ValueError, match=f"^hidden_layer_sizes: .*{match}"):
+            est.fit(X, (X[:, 0] > 0).astype(int))
+    with pytest.raises(ValueError, match="^n_starts:"):
+        HomotopyRegressor(hidden_layer_sizes=(1,), n_starts=0).fit(X, X[:, 0])
+
+
+def test_no_branch_start_says_what_the_search_found(diabetes_scaled) -> None:
+    """Three tanh units on diabetes: the search's critical points of g on M₀ are degenerate
+    (dead units) or at infinity, so no branch leaves M₀; the error says so, whatever
+    on_failure is."""
+    from homotopy.sklearn import NoBranchStart
+
+    X, y = diabetes_scaled
+    est = HomotopyRegressor(hidden_layer_sizes=(3,), n_starts=2, random_state=0, on_failure="keep")
+    with pytest.raises(NoBranchStart, match="no branch leaves the linear network for 3") as info:
+        est.fit(X, y)
+    assert info.value.search.tried == 2 and not info.value.search.starts
+
+
+def test_hidden_layer_classifier_reaches_lambda_one() -> None:
+    """Iris versicolor against virginica on the petal features (the classes overlap: with
+    separable classes the codes are fitted exactly by a step, at infinite weights, and the
+    branches diverge): one hidden unit reaches λ = 1 with at most the single layer's error;
+    the scores are the network by hand minus the codes' midpoint."""
+    X, y = load_iris(return_X_y=True)
+    X, y = StandardScaler().fit_transform(X[y > 0][:, 2:]), y[y > 0]
+    single = HomotopyClassifier().fit(X, y)
+    clf = HomotopyClassifier(hidden_layer_sizes=(1,), n_starts=4, random_state=0).fit(X, y)
+    assert clf.path_.success and clf.lam_ == 1.0
+    assert np.linalg.norm(clf.path_.problem.H(clf.path_.w_end, 1.0)) < 1e-10
+    (W1, W2), (b1, b2) = clf.coefs_, clf.intercepts_
+    out = (np.tanh(X @ W1 + b1) @ W2 + b2)[:, 0]
+    np.testing.assert_allclose(clf.decision_function(X), out, atol=1e-12)  # codes ±0.8
+    np.testing.assert_array_equal(clf.predict(X), clf.classes_[(out > 0).astype(int)])
+    D = np.where(y == clf.classes_[1], 0.8, -0.8)
+    E_single = 0.5 * np.sum((D - np.tanh(X @ single.coef_[0] + single.intercept_[0])) ** 2)
+    assert 0.5 * np.sum((D - out) ** 2) <= E_single
+    P = clf.predict_proba(X)
+    np.testing.assert_allclose(P[:, 1], 1 / (1 + 9.0 ** (-out / 0.8)), rtol=1e-12)
+
+
+def test_hidden_layer_classifier_three_classes_fits_reduced_codes() -> None:
+    """Iris, 3 classes, 2 hidden units: the codes are fitted in 1⊥ (2 coordinates; with all 3
+    outputs every critical point of the reduced function on M₀ lies on a line of them, so no
+    start would be nondegenerate). The branch reaches λ = 1, and the mapped-back weights are
+    a stationary point of the 3-output error itself (an MLPHomotopy on the full codes); the
+    scores are the network by hand. (Two units do not nest the 3-output single layer: its
+    error is not compared.)"""
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    clf = HomotopyClassifier(hidden_layer_sizes=(2,), n_starts=8, random_state=0).fit(X, y)
+    assert clf.path_.success and clf.lam_ == 1.0 and clf.path_.problem.n_outputs == 2
+    (W1, W2), (b1, b2) = clf.coefs_, clf.intercepts_
+    assert W1.shape == (4, 2) and W2.shape == (2, 3) and b2.shape == (3,)
+    D = np.where(y[:, None] == np.arange(3), 0.8, -0.8)
+    full = h.MLPHomotopy(X, D, hidden=2)
+    w = full.pack(np.vstack([W1, b1]), W2, b2)
+    assert np.linalg.norm(full.H(w, 1.0)) < 1e-10
+    out = np.tanh(X @ W1 + b1) @ W2 + b2
+    np.testing.assert_allclose(clf.decision_function(X), out, atol=1e-12)
+    np.testing.assert_array_equal(clf.predict(X), np.argmax(out, axis=1))
+    assert clf.score(X, y) > 0.8
