@@ -513,7 +513,7 @@ def _normal_ascent(
         starts.append(Q[jnp.stack(top)])
     X = jnp.concatenate(starts)
     X = X / jnp.linalg.norm(X, axis=1, keepdims=True)
-    f0 = jax.vmap(lambda x: value(x)[0])(X)
+    f0, P0, Y0 = jax.vmap(value)(X)
 
     def climb(st, until):
         def more(st):
@@ -535,7 +535,7 @@ def _normal_ascent(
 
         return jax.lax.while_loop(more, step, st)
 
-    def ascend(X: Array) -> tuple[Array, Array, Array]:
+    def ascend(X: Array) -> tuple[Array, Array, Array, Array]:
         # an unusable metric (`ok` false) has no k to climb: its starts are done at once, so
         # a batch of mostly saturated region seeds costs no iterations
         done0 = ~ok | ~jnp.isfinite(f0) | (f0 == 0)
@@ -545,17 +545,17 @@ def _normal_ascent(
         st = climb(st, jnp.minimum(iters, SCREEN))
         keep = jnp.argsort(-jnp.where(jnp.isfinite(st[1]), st[1], -1.0))[:KEEP]
         st = climb(tuple(a[keep] for a in st[:4]) + st[4:5] + (st[5][keep],), iters)
-        return st[0], st[1], st[4]
+        i = jnp.argmax(jnp.where(jnp.isfinite(st[1]), st[1], -1.0))
+        f, p, y = value(st[0][i])
+        return f, p, y, st[4]
 
-    def starts_only(X: Array) -> tuple[Array, Array, Array]:
-        order = jnp.argsort(-jnp.where(jnp.isfinite(f0), f0, -1.0))[:KEEP]
-        return X[order], f0[order], jnp.zeros((), jnp.int32)
+    def starts_only(X: Array) -> tuple[Array, Array, Array, Array]:
+        i = jnp.argmax(jnp.where(jnp.isfinite(f0), f0, -1.0))
+        return f0[i], P0[i], Y0[i], jnp.zeros((), jnp.int32)
 
     # `iters` is not batched, so under vmap this stays a branch: max_iter = 0 (the bracket)
-    # evaluates the starts without their gradients
-    X, fs, its = jax.lax.cond(iters > 0, ascend, starts_only, X)
-    i = jnp.argmax(jnp.where(jnp.isfinite(fs), fs, -1.0))
-    f, p, y = value(X[i])
+    # evaluates the starts once, without their gradients
+    f, p, y, its = jax.lax.cond(iters > 0, ascend, starts_only, X)
     k = jnp.sqrt(f)
     normal = p / jnp.where(k > 0, k, 1.0)
     return k, y, normal, ok, cond, rank, its, jnp.maximum(upper, k)

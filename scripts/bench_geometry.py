@@ -118,21 +118,26 @@ def run_kernel(shapes, say=print) -> list[dict]:
             J = manifold_of(p).embedding_jacobian(w, 0.9)
             return J, J.T @ J
 
-        def best(f, repeats=5):
-            f()
-            ts = []
-            for _ in range(repeats):
-                t0 = time.perf_counter()
+        def interleaved(fns, rounds=7):
+            """Best time of each function, calling them in turn every round: a machine whose
+            speed drifts (2 shared cores) slows all of them alike."""
+            for f in fns:
                 f()
-                ts.append(time.perf_counter() - t0)
-            return min(ts)
+            ts = [[] for _ in fns]
+            for _ in range(rounds):
+                for f, t in zip(fns, ts, strict=True):
+                    t0 = time.perf_counter()
+                    f()
+                    t.append(time.perf_counter() - t0)
+            return [min(t) for t in ts]
 
-        t_jg = best(  # the baseline fluctuates most between runs: best of 10
-            lambda p=problem, w=w: jax.block_until_ready(jacobian_and_gram(p, jnp.asarray(w))),
-            repeats=10,
+        t_jg, t_k, t_0 = interleaved(
+            [
+                lambda p=problem, w=w: jax.block_until_ready(jacobian_and_gram(p, jnp.asarray(w))),
+                lambda p=problem, w=w: geo.max_curvature(p, w, 0.9),
+                lambda p=problem, w=w: geo.max_curvature(p, w, 0.9, max_iter=0),
+            ]
         )
-        t_k = best(lambda p=problem, w=w: geo.max_curvature(p, w, 0.9), repeats=3)
-        t_0 = best(lambda p=problem, w=w: geo.max_curvature(p, w, 0.9, max_iter=0), repeats=3)
         full = geo.max_curvature(problem, w, 0.9)
         quick = geo.max_curvature(problem, w, 0.9, max_iter=0)
         rows.append(
