@@ -408,24 +408,12 @@ class MLPHomotopy(LeastSquaresFit):
 
     @functools.cached_property
     def _lagrange_and_jacobian(self) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
-        fj = jax.jit(lambda z: (self._lagrange(z), jax.jacfwd(self._lagrange)(z)))
-
-        def call(z):
-            F, J = fj(jnp.asarray(z))
-            return np.asarray(F), np.asarray(J)
-
-        return call
+        return _value_and_jacobian(self._lagrange)
 
     @functools.cached_property
     def _unit_lagrange_and_jacobian(self) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
         _ = self._linear_residual, self.linear_solution  # formed on the host, before tracing
-        fj = jax.jit(lambda z: (self._unit_lagrange(z), jax.jacfwd(self._unit_lagrange)(z)))
-
-        def call(z):
-            F, J = fj(jnp.asarray(z))
-            return np.asarray(F), np.asarray(J)
-
-        return call
+        return _value_and_jacobian(self._unit_lagrange)
 
     @functools.cached_property
     def _frozen_gradient(self) -> Callable[[Any], np.ndarray]:
@@ -705,6 +693,17 @@ class MLPHomotopy(LeastSquaresFit):
         _, _, c2 = self.unpack(jnp.asarray(w2, jnp.float64))
         dist = np.sqrt(np.sum(cost[i, j] ** 2) + np.sum((np.asarray(c1) - np.asarray(c2)) ** 2))
         return bool(dist <= tol * (1.0 + np.linalg.norm(np.asarray(w1))))
+
+
+def _value_and_jacobian(F: Callable[[Array], Array]) -> Callable[[np.ndarray], tuple]:
+    """z ↦ (F(z), ∂F/∂z) on the host, one compiled call (forward-mode Jacobian)."""
+    fj = jax.jit(lambda z: (F(z), jax.jacfwd(F)(z)))
+
+    def call(z):
+        Fz, Jz = fj(jnp.asarray(z))
+        return np.asarray(Fz), np.asarray(Jz)
+
+    return call
 
 
 def _levenberg_marquardt(FJ, z, n_w: int, bound: float, max_it: int = 100, tol: float = 1e-12):
