@@ -412,13 +412,13 @@ class MLPHomotopy(LeastSquaresFit):
 
     @functools.cached_property
     def _unit_lagrange_and_jacobian(self) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
-        _ = self._linear_residual, self.linear_solution  # formed on the host, before tracing
+        _ = self._linear_residual  # formed on the host (with β*), before tracing
         return _value_and_jacobian(self._unit_lagrange)
 
     @functools.cached_property
     def _frozen_gradient(self) -> Callable[[Any], np.ndarray]:
         _ = self._linear_residual  # formed on the host, before tracing
-        f = jax.jit(jax.grad(lambda w: self._frozen_reduced(w)))
+        f = jax.jit(jax.grad(self._frozen_reduced))
         return lambda w: np.asarray(f(jnp.asarray(w, jnp.float64)))
 
     def project_to_start(self, w: Any, max_it: int = 50) -> np.ndarray:

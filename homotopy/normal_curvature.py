@@ -434,6 +434,14 @@ def _knapsack(v: Array, c: Array) -> Array:
     return jnp.minimum(jnp.minimum(f(lo), f(hi)), f(jnp.zeros((), v.dtype)))
 
 
+def _rho_root(d1: Array, d2: Array, h: Array) -> Array:
+    """|ρ|√h per coordinate, ρ = f''/f'², as |f''|·(√h/|f'|)/|f'|: finite where f' is tiny but
+    not 0 (saturated rows); a row with f' = 0 (so h = 0) gets 0 and takes no part."""
+    a1 = jnp.abs(d1)
+    safe = jnp.where(a1 > 0, a1, 1.0)
+    return jnp.where((a1 > 0) & (h > 0), jnp.abs(d2) * (jnp.sqrt(h) / safe) / safe, 0.0)
+
+
 def _leverage_bound(d1: Array, d2: Array, lev: Array, cond: Array, n: int) -> Array:
     """k(w) ≤ min(KS(ρ²h; h)^{1/2}, KS(|ρ|(1 − h)^{1/2}; h)) for ridge coordinates, ρ = f''/f'²
     and h the leverages (`homotopy.curvature_bound`'s pointwise bound, in floating point).
@@ -444,12 +452,8 @@ def _leverage_bound(d1: Array, d2: Array, lev: Array, cond: Array, n: int) -> Ar
     eps = jnp.finfo(lev.dtype).eps
     widen = 1.0 + 8.0 * n * eps * jnp.minimum(cond, 1.0 / eps)
     h = jnp.minimum(lev * widen, 1.0)
-    a1 = jnp.abs(d1)
-    # |ρ|√h = |f''|·(√h/|f'|)/|f'|: finite where f' is tiny but not 0 (saturated rows); a row
-    # with f' = 0 has h = 0 and takes no part
     root = jnp.sqrt(h)
-    safe = jnp.where(a1 > 0, a1, 1.0)
-    rho_root = jnp.where((a1 > 0) & (h > 0), jnp.abs(d2) * (root / safe) / safe, 0.0)
+    rho_root = _rho_root(d1, d2, h)
     b1 = jnp.sqrt(_knapsack(rho_root * rho_root, h))
     rho = jnp.where(h > 0, rho_root / jnp.where(h > 0, root, 1.0), 0.0)
     b2 = _knapsack(rho * jnp.sqrt(jnp.maximum(1.0 - lev / widen, 0.0)), h)
@@ -503,9 +507,7 @@ def _normal_ascent(
     if m.ridge_derivatives is not None:
         f1, f2 = m.ridge_derivatives(w, lam)
         upper = _leverage_bound(f1, f2, lev, cond, n)
-        a1 = jnp.abs(f1)
-        safe = jnp.where(a1 > 0, a1, 1.0)
-        score = jnp.where((a1 > 0) & (lev > 0), jnp.abs(f2) * (jnp.sqrt(lev) / safe) / safe, 0.0)
+        score = _rho_root(f1, f2, lev)
         top = []
         for _ in range(min(NEEDLES, score.shape[0])):  # argmax passes: cheaper than top_k's sort
             top.append(jnp.argmax(score))
