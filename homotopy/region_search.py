@@ -251,42 +251,45 @@ def seeds(reg: Region, rnd: int, per_level: int, seed: int, path_points: np.ndar
 
 def ktilde(dynamic: Any, static: Static | None, v: Array, lam: Array) -> Array:
     """‖P_N ∂²φ[y, y]‖ / (yᵀGy) at v = (w, y): its max over y is k(w); smooth in (w, y).
-    NaN where the metric is unusable (cond G > `METRIC_COND_MAX`)."""
+    NaN where the metric is unusable (cond G > `METRIC_COND_MAX`, by `_cond_estimate`)."""
     m = _manifold(dynamic, static)
     nu = v.shape[0] // 2
     w, y = v[:nu], v[nu:]
     J = m.embedding_jacobian(w, lam)
     G = J.T @ J
-    lu = jsl.lu_factor(G)
+    # Cholesky, not LU: a third less to compile for the ascents (and NaN where G is not
+    # numerically positive definite, which the cond test below refuses anyway)
+    chol = jsl.cho_factor(G, lower=True)
     h = m.embedding_second_derivative(w, lam, y)
-    P = h - J @ jsl.lu_solve(lu, J.T @ h)
+    P = h - J @ jsl.cho_solve(chol, J.T @ h)
     ss = jnp.dot(P, P)
     safe = jnp.where(ss > 0, ss, 1.0)
     k = jnp.where(ss > 0, jnp.sqrt(safe), 0.0) / jnp.dot(y, G @ y)
     # where G is numerically singular the value is rounding noise, often huge: NaN there, so
     # the ascents treat it as outside the region instead of climbing into saturation
-    return jnp.where(_cond_estimate(jax.lax.stop_gradient(G), lu) <= METRIC_COND_MAX, k, jnp.nan)
+    G0 = jax.lax.stop_gradient(G)
+    Gi = jsl.cho_solve((jax.lax.stop_gradient(chol[0]), True), jnp.eye(nu, dtype=G.dtype))
+    return jnp.where(_cond_estimate(G0, Gi) <= METRIC_COND_MAX, k, jnp.nan)
 
 
-def _cond_estimate(G: Array, lu: tuple[Array, Array], steps: int = 12) -> Array:
-    """cond G from power iterations on G and on G⁻¹ (reusing the LU factors; an eigensolver
-    here, in the ascents' loops, cost more than the rest of the step). Both extreme
-    eigenvalues are approached from inside, so the estimate is ≤ cond G, and close to it."""
-    n = G.shape[0]
-    v0 = jnp.cos(jnp.arange(1, n + 1, dtype=G.dtype))  # fixed, not ⟂ to any eigenvector here
+def _cond_estimate(G: Array, Gi: Array, squarings: int = 4) -> Array:
+    """cond G ≤ (‖G^m‖_F ‖G⁻ᵐ‖_F)^{1/m} ≤ n^{1/m} cond G, m = 2^squarings, from G and its
+    computed inverse Gi by repeated squaring (‖A^m‖_F^{1/m} lies in [λ_max, n^{1/2m}λ_max]
+    for A symmetric positive definite). Only matrix products: an eigensolver here, in the
+    ascents' loops, cost more than the rest of the step, and power iterations' loops more
+    to compile. inf where either is not finite."""
 
-    def power(apply):
-        def body(_, v):
-            u = apply(v)
-            return u / jnp.linalg.norm(u)
+    def log_top(A: Array) -> Array:
+        c = jnp.linalg.norm(A)
+        log_v, B = jnp.log(c), A / c
+        for j in range(1, squarings + 1):
+            B = B @ B
+            c = jnp.linalg.norm(B)
+            log_v, B = log_v + jnp.log(c) / 2.0**j, B / c
+        return log_v
 
-        v = jax.lax.fori_loop(0, steps, body, v0 / jnp.linalg.norm(v0))
-        return jnp.linalg.norm(apply(v))
-
-    big = power(lambda v: G @ v)
-    small_inv = power(lambda v: jsl.lu_solve(lu, v))
-    est = big * small_inv
-    return jnp.where(jnp.isfinite(est) & (big > 0), est, jnp.inf)
+    est = jnp.exp(log_top(G) + log_top(Gi))
+    return jnp.where(jnp.isfinite(est) & (est > 0), est, jnp.inf)
 
 
 def _climb(dynamic, static, lam, V0, lo, hi, center, radius, ball: bool, iters: int):
@@ -310,11 +313,6 @@ def _climb(dynamic, static, lam, V0, lo, hi, center, radius, ball: bool, iters: 
         return jnp.where(ok, f, -jnp.inf), jnp.where(ok, g, 0.0)
 
     def one(v0):
-        v0 = project(v0)
-        f0, g0 = value(v0)
-        ng0 = jnp.linalg.norm(g0)
-        alpha0 = 1e-2 * (1.0 + jnp.linalg.norm(v0[:nu])) / jnp.where(ng0 > 0, ng0, 1.0)
-
         def direction(v, g, alpha):
             return project(v + alpha * g) - v
 
@@ -322,29 +320,35 @@ def _climb(dynamic, static, lam, V0, lo, hi, center, radius, ball: bool, iters: 
             v, f, g, alpha, t, it = st
             d = direction(v, g, alpha)
             small = jnp.linalg.norm(d) <= 1e-12 * (1.0 + jnp.linalg.norm(v))
-            return (it < iters) & ~small & (t > 1e-8) & jnp.isfinite(f)
+            return (it == 0) | ((it <= iters) & ~small & (t > 1e-8) & jnp.isfinite(f))
 
         def step(st):
             # spectral projected gradient (Birgin, Martínez & Raydan 2000), for ascent: a
-            # Barzilai–Borwein step, projected, backtracked until the Armijo condition holds
+            # Barzilai–Borwein step, projected, backtracked until the Armijo condition holds.
+            # Step 0 evaluates the start itself: one copy of the objective's gradient in the
+            # program, not two (its compilation is most of this function's)
             v, f, g, alpha, t, it = st
+            first = it == 0
             d = direction(v, g, alpha)
-            trial = project(v + t * d)
+            trial = jnp.where(first, v, project(v + t * d))
             ft, gt = value(trial)
-            ok = ft >= f + 1e-4 * t * jnp.dot(g, d)
+            ok = first | (ft >= f + 1e-4 * t * jnp.dot(g, d))
             s = trial - v
             curv = -jnp.dot(s, gt - g)
             bb = jnp.where(curv > 0, jnp.dot(s, s) / jnp.where(curv > 0, curv, 1.0), 1e12)
+            ng = jnp.linalg.norm(gt)
+            alpha0 = 1e-2 * (1.0 + jnp.linalg.norm(v[:nu])) / jnp.where(ng > 0, ng, 1.0)
             v = jnp.where(ok, trial, v)
             f = jnp.where(ok, ft, f)
             g = jnp.where(ok, gt, g)
-            alpha = jnp.where(ok, jnp.clip(bb, 1e-12, 1e12), alpha)
+            alpha = jnp.where(first, alpha0, jnp.where(ok, jnp.clip(bb, 1e-12, 1e12), alpha))
             t = jnp.where(ok, 1.0, 0.5 * t)
             return v, f, g, alpha, t, it + 1
 
-        st = (v0, f0, g0, alpha0, jnp.ones(()), jnp.zeros((), int))
+        v0 = project(v0)
+        st = (v0, -jnp.inf, jnp.zeros_like(v0), jnp.ones(()), jnp.ones(()), jnp.zeros((), int))
         v, f, *_, it = jax.lax.while_loop(more, step, st)
-        return v, f, it
+        return v, f, jnp.maximum(it - 1, 0)
 
     return jax.vmap(one)(V0)
 

@@ -14,6 +14,7 @@ import scipy.linalg as sla
 
 from homotopy import MLPHomotopy, NaturalHomotopy, geometry as geo, normal_curvature as nc
 from homotopy.curvature_bound import curvature_upper_bound
+from homotopy.manifold import manifold_of
 from homotopy.protocol import split_problem
 
 
@@ -170,6 +171,36 @@ def test_saturated_metric_is_refused_not_a_linalg_error():
     assert pc.results[0] is None and np.isnan(pc.values[0]) and not pc.usable[0]
     assert pc.usable[1] and pc.values[1] > 0
     assert pc.cond[0] > nc.METRIC_COND_MAX
+
+
+def test_saturated_rows_are_screened_out_before_the_kernel(monkeypatch):
+    """Saturated rows interleaved with usable ones, more than one chunk: the kernel sees only
+    the usable rows (one chunk, not three), each with its pointwise value; the others are None
+    with their cond G and rank J from the metric test."""
+    p, w, lam = _problem(14, 4, 1, 8)
+    dyn, st = split_problem(p)
+    good = w + 0.3 * np.random.default_rng(2).standard_normal((3, 4))
+    W = np.full((9, 4), 400.0)
+    W[[1, 4, 8]] = good
+    calls = []
+    kernel = nc._kernel
+
+    def counting(dynamic, static, Wc, *args):
+        calls.append(np.asarray(Wc))
+        return kernel(dynamic, static, Wc, *args)
+
+    monkeypatch.setattr(nc, "_kernel", counting)
+    pc = nc.curvatures_at(dyn, st, W, 1.0, M=14, chunk=4)
+    assert len(calls) == 1 and np.allclose(calls[0][:3], good)
+    assert list(np.flatnonzero(pc.usable)) == [1, 4, 8]
+    assert all(pc.results[i] is None for i in [0, 2, 3, 5, 6, 7])
+    assert np.all(pc.cond[~pc.usable] > nc.METRIC_COND_MAX) and np.all(pc.rank[~pc.usable] < 4)
+    monkeypatch.setattr(nc, "_kernel", kernel)
+    for i, wi in zip([1, 4, 8], good, strict=True):
+        ref = geo.max_curvature(p, wi, 1.0)
+        assert abs(pc.values[i] - ref.value) <= 1e-13 * ref.value
+        J = np.asarray(manifold_of(p).embedding_jacobian(jnp.asarray(wi), 1.0))
+        assert pc.cond[i] == pytest.approx(np.linalg.cond(J.T @ J), rel=1e-6)
 
 
 def test_batch_and_pointwise_agree():
