@@ -655,26 +655,20 @@ def curvatures_at(
     # one row, or chunks padded to `chunk` rows: two shapes, so two compilations per problem
     size = 1 if B == 1 and not pad else chunk
     if B == 1:
-        ok = np.ones(1, dtype=bool)
-        cond = rank = None
-    else:
-        # a vmapped kernel pays for every lane of a chunk, usable or not, so the rows whose
-        # metric is singular (region seeds in saturation: 2/3 of them on digits) are screened
-        # out first by the metric test alone, at ~1/3 of a bracket's cost per row
-        outs = [_usable_jit(dynamic, static, Wc, lam_j) for Wc in _chunks(W, size)]
-        ok, cond, rank = (np.concatenate([np.asarray(o[j]) for o in outs])[:B] for j in range(3))
+        got, cond, rank = _kernel(dynamic, static, next(_chunks(W, size)), lam_j, M, iters, certify)
+        return PointCurvature(got[:1], cond[:1], rank[:1])
+    # a vmapped kernel pays for every lane of a chunk, usable or not, so the rows whose metric
+    # is singular (region seeds in saturation: 2/3 of them on digits) are screened out first
+    # by the metric test alone, at ~1/3 of a bracket's cost per row
+    outs = [_usable_jit(dynamic, static, Wc, lam_j) for Wc in _chunks(W, size)]
+    ok, cond, rank = (np.concatenate([np.asarray(o[j]) for o in outs])[:B] for j in range(3))
     results: list[MaxCurvature | None] = [None] * B
     rows = np.flatnonzero(ok)
-    kconds, kranks = np.full(B, np.inf), np.zeros(B, dtype=int)
     for start, Wc in zip(range(0, len(rows), size), _chunks(W[rows], size), strict=True):
-        idx = rows[start : start + size]
-        got, c, r = _kernel(dynamic, static, Wc, lam_j, M, iters, certify)
-        for j, i in enumerate(idx):
-            results[i] = got[j]
-        kconds[idx], kranks[idx] = c[: len(idx)], r[: len(idx)]
-    if cond is None:
-        cond, rank = kconds, kranks
-    return PointCurvature(results, np.asarray(cond), np.asarray(rank))
+        got, _, _ = _kernel(dynamic, static, Wc, lam_j, M, iters, certify)
+        for i, res in zip(rows[start : start + size], got, strict=False):
+            results[i] = res
+    return PointCurvature(results, cond, rank)
 
 
 def _chunks(W: np.ndarray, size: int):
