@@ -536,7 +536,7 @@ def max_curvature(problem: Any, w: Any, lam: float, *, max_iter: int = FULL) -> 
     sphere (codimension 2 and 3). Exact for n ≤ 2 at any codimension (the ≤ 3 projected second
     derivatives P_N ∂²φ[e_a, e_b] span every P_N ∂²φ[y, y]). Otherwise (n ≥ 3, codimension
     ≥ 4) **the normal-space form**: multi-start shifted power iteration on
-    F(x) = ‖P_N ∂²φ[R⁻ᵀx, R⁻ᵀx]‖², G = RRᵀ, with P_N h = h − QQᵀh, Q = JR⁻ᵀ, so every step
+    F(x) = ‖P_N ∂²φ[R⁻ᵀx, R⁻ᵀx]‖², G = RRᵀ, with P_N h = h − JG⁻¹Jᵀh, so every step
     costs O(M·n) and only n × n factorizations are formed, never a normal basis or an M × M
     matrix (``method="normal-space"``). Its value is attained (a lower estimate of k); for a
     single-layer network (a ridge manifold, `homotopy.manifold`) `upper_bound` is the

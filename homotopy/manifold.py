@@ -7,7 +7,8 @@ network, $M = L m$ (patterns × outputs, flattened row-major) and $n = s m$ weig
 `NaturalHomotopy` provides every hook in closed form.
 
 - ``embedding(w, lam) -> (M,)``, **required**: $z = \phi_\lambda(w)$, traceable by JAX
-  (``w`` of shape ``(n,)``, ``lam`` a scalar).
+  (``w`` of shape ``(n,)``, ``lam`` a scalar). Where JAX can differentiate it, the
+  normal-space curvature kernel projects through its JVP (else through J).
 - ``embedding_jacobian(w, lam) -> (M, n)``, optional: $J = \partial\phi_\lambda/\partial w$;
   its columns span $T_zZ$, and $G = J^TJ$ is the metric. Default: ``jax.jacfwd``.
 - ``second_fundamental_form(w, lam, normal) -> (n, n)``, optional: the raw contraction

@@ -12,10 +12,12 @@ onto the normal space (DESIGN.md §2). Three kernels, chosen by the codimension 
   basis of at most 3 vectors that carries all of k: the dense kernel on it, with no M × M matrix.
 - otherwise (**normal-space ascent**): multi-start shifted power iteration (SS-HOPM, Kolda &
   Mayo 2011) on the quartic $F(x) = \|P_N\partial^2\phi[R^{-T}x, R^{-T}x]\|^2$ on the unit sphere,
-  $G = RR^T$, $P_N h = h - QQ^Th$ with $Q = JR^{-T}$ (orthonormal columns spanning T): each step
-  costs one $\partial^2\phi[y, y]$ and its reverse pass, and two products with Q, O(M·n), for
-  all starts at once (they are the columns of one block), so no normal basis and no M × M
-  matrix is ever formed, only n × n factorizations. Starts: G's weakest eigenvectors, fixed
+  $G = RR^T$, $P_N h = h - JG^{-1}J^Th$ by the embedding's JVP and its transpose (for a network,
+  products with the design matrix, shared by every point of a batch): each step costs one
+  $\partial^2\phi[y, y]$ and its reverse pass, one JVP and one VJP, O(M·n), for all starts at
+  once (they are the columns of one block), so no normal basis and no M × M matrix is ever
+  formed, only n × n factorizations (and $Q = JR^{-T}$ for the leverages
+  $h = \mathrm{diag}\,QQ^T$). Starts: G's weakest eigenvectors, fixed
   random directions and, on a ridge manifold (`homotopy.manifold`: a single-layer network),
   the *needles* y = G⁻¹J_mᵀ of the coordinates with the largest |ρ_m|√h_m (ρ = f''/f'², h the
   leverages), which put on one coordinate all the tangent mass u_m² = h_m a unit tangent
@@ -467,9 +469,10 @@ def _normal_ascent(
     starts of a ridge manifold), all in lock step: (k, y with yᵀGy = 1, unit normal, usable,
     cond, rank, iterations, upper bound).
 
-    F(x) = ‖P_N ∂²φ[R⁻ᵀx, R⁻ᵀx]‖², G = RRᵀ, P_N h = h − QQᵀh with Q = JR⁻ᵀ (orthonormal
-    columns spanning T). Its gradient is ∇F = 4R⁻¹II_p y (p = P_N∂²φ[y, y], y = R⁻ᵀx): one reverse
-    pass of ∂²φ[y, y] at fixed p, since p ⟂ T. x ← (∇F/4 + αFx)/‖·‖ climbs F; α grows at a
+    F(x) = ‖P_N ∂²φ[R⁻ᵀx, R⁻ᵀx]‖², G = RRᵀ, P_N h = h − JG⁻¹Jᵀh = h − QQᵀh (Q = JR⁻ᵀ has
+    orthonormal columns spanning T). Its gradient is ∇F = 4R⁻¹II_p y (p = P_N∂²φ[y, y],
+    y = R⁻ᵀx): one reverse pass of ∂²φ[y, y] at fixed p, since p ⟂ T. x ← (∇F/4 + αFx)/‖·‖
+    climbs F; α grows at a
     start whenever a step would not. The starts form the columns of one block, so every pass
     over the M × n data serves all of them (matrix products, not matrix-vector ones)."""
     m = _manifold(dynamic, static)
@@ -485,10 +488,25 @@ def _normal_ascent(
     def d2(y: Array) -> Array:
         return m.embedding_second_derivative(w, lam, y)
 
+    # P_N h = h − J G⁻¹Jᵀh through the embedding's linearization, not through Q or J: for a
+    # network its JVP and transpose are products with the (shared) design matrix, which under
+    # vmap over points is one matrix product instead of one per point (on digits, 16 points:
+    # 3 ascent steps 58 → 39 ms, 30 steps 251 → 102 ms)
+    try:
+        _, jvp = jax.linearize(lambda v: m.embedding(v, lam), w)
+        vjp = jax.linear_transpose(jvp, w)
+
+        def project(h: Array) -> Array:
+            return h - jvp(jsl.cho_solve((R, True), vjp(h)[0]))
+    except Exception:  # noqa: BLE001 - an embedding JAX cannot differentiate: its own J
+
+        def project(h: Array) -> Array:
+            return h - Q @ (h @ Q)  # h @ Q, not Q.T @ h: XLA:CPU would copy Qᵀ first
+
     def value(x: Array) -> tuple[Array, Array, Array]:
         y = Ri.T @ x
         h = d2(y)
-        p = h - Q @ (h @ Q)  # h @ Q, not Q.T @ h: XLA:CPU would copy Qᵀ first
+        p = project(h)
         return p @ p, p, y
 
     def value_and_grad(x: Array) -> tuple[Array, Array]:

@@ -36,6 +36,7 @@ import numpy as np
 
 from ._checks import check_lam
 from ._linalg import serial_blas
+from ._sobol import sobol
 from .manifold import manifold_of
 from .normal_curvature import (
     METRIC_COND_MAX,
@@ -206,9 +207,7 @@ def _samples(nu: int | None, pts: np.ndarray) -> Region:
 
 
 def _sobol(d: int, m: int, key: tuple[int, ...]) -> np.ndarray:
-    from scipy.stats import qmc  # on first use
-
-    return qmc.Sobol(d, scramble=True, seed=np.random.default_rng(list(key))).random_base2(m)
+    return sobol(d, m, np.random.default_rng(list(key)))
 
 
 def seeds(reg: Region, rnd: int, per_level: int, seed: int, path_points: np.ndarray | None):

@@ -282,3 +282,39 @@ def test_max_iter_is_checked():
     for bad in (-1, 1.5, True, 2**40):
         with pytest.raises(ValueError, match="max_iter"):
             geo.max_curvature(p, w, lam, max_iter=bad)
+
+
+class _Opaque:
+    """A problem whose embedding JAX can trace but not differentiate (a host callback), with
+    its own J, ∂²φ[y, y] and ridge derivatives: the kernel must project through J instead."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.n_unknowns = inner.n_unknowns
+
+    def embedding(self, w, lam):
+        shape = jax.ShapeDtypeStruct((self.inner.X.shape[0],), jnp.float64)
+        host = jax.jit(self.inner.embedding)
+        return jax.pure_callback(
+            lambda w, lam: np.asarray(host(w, lam)), shape, w, lam, vmap_method="sequential"
+        )
+
+    def embedding_jacobian(self, w, lam):
+        return self.inner.embedding_jacobian(w, lam)
+
+    def embedding_second_derivative(self, w, lam, y):
+        return self.inner.embedding_second_derivative(w, lam, y)
+
+    def ridge_derivatives(self, w, lam):
+        return self.inner.ridge_derivatives(w, lam)
+
+
+def test_an_embedding_jax_cannot_differentiate_projects_through_j():
+    p, w, lam = _problem(14, 4, 1, 5, bias=True)
+    with pytest.raises(Exception):  # noqa: B017 - the premise: no JVP through the callback
+        jax.linearize(lambda v: _Opaque(p).embedding(v, lam), jnp.asarray(w))
+    ref = geo.max_curvature(p, w, lam)
+    got = geo.max_curvature(_Opaque(p), w, lam)
+    assert ref.method == got.method == "normal-space"
+    assert got.value == pytest.approx(ref.value, rel=1e-10)
+    assert got.upper_bound == pytest.approx(ref.upper_bound, rel=1e-10)
