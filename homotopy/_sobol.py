@@ -69,14 +69,14 @@ def _scrambled(V: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.
     """(L V, shift): every direction number's digits through a random lower unit-triangular
     binary matrix per coordinate, and a random digital shift per coordinate."""
     d = V.shape[0]
-    L = np.tril(rng.integers(0, 2, size=(d, BITS, BITS), dtype=np.uint8), -1)
+    # drawn as uint8: the draw fixes the random stream, so every region search's seeds
+    L = np.tril(rng.integers(0, 2, size=(d, BITS, BITS), dtype=np.uint8), -1).astype(np.int64)
     L[:, np.arange(BITS), np.arange(BITS)] = 1
-    weights = np.uint64(1) << np.arange(BITS - 1, -1, -1, dtype=np.uint64)
-    digits = ((V[:, :, None] >> np.arange(BITS - 1, -1, -1, dtype=np.uint64)) & 1).astype(
-        np.uint8
-    )  # (d, k, r): digit r (most significant first) of v_{j,k}
-    new = np.einsum("jrc,jkc->jkr", L.astype(np.int64), digits.astype(np.int64)) & 1
-    LV = (new.astype(np.uint64) * weights).sum(axis=2, dtype=np.uint64)
+    place = np.arange(BITS - 1, -1, -1, dtype=np.uint64)
+    # (d, k, r): digit r (most significant first) of v_{j,k}
+    digits = ((V[:, :, None] >> place) & 1).astype(np.int64)
+    new = (np.einsum("jrc,jkc->jkr", L, digits) & 1).astype(np.uint64)
+    LV = (new << place).sum(axis=2, dtype=np.uint64)
     shift = rng.integers(0, 2**BITS, size=d, dtype=np.uint64)
     return LV, shift
 

@@ -472,9 +472,9 @@ def _normal_ascent(
     F(x) = ‖P_N ∂²φ[R⁻ᵀx, R⁻ᵀx]‖², G = RRᵀ, P_N h = h − JG⁻¹Jᵀh = h − QQᵀh (Q = JR⁻ᵀ has
     orthonormal columns spanning T). Its gradient is ∇F = 4R⁻¹II_p y (p = P_N∂²φ[y, y],
     y = R⁻ᵀx): one reverse pass of ∂²φ[y, y] at fixed p, since p ⟂ T. x ← (∇F/4 + αFx)/‖·‖
-    climbs F; α grows at a
-    start whenever a step would not. The starts form the columns of one block, so every pass
-    over the M × n data serves all of them (matrix products, not matrix-vector ones)."""
+    climbs F; α grows at a start whenever a step would not. The starts form the columns of one
+    block, so every pass over the M × n data serves all of them (matrix products, not
+    matrix-vector ones)."""
     m = _manifold(dynamic, static)
     J = m.embedding_jacobian(w, lam)
     n = J.shape[1]
