@@ -754,6 +754,8 @@ def _curvature(args: argparse.Namespace) -> int:
                     "seeds": reg.n_seeds,
                     "local_searches": reg.n_local,
                     "saturated_seeds": reg.n_saturated,
+                    "k_max_cond": reg.cond,
+                    "k_max_at_metric_limit": reg.at_metric_limit,
                     "target_in_tube": bool(f.residual_norm < reg.radius),
                 }
             )
@@ -785,13 +787,18 @@ def _curvature(args: argparse.Namespace) -> int:
             f"      over the box w ± {r['box_half_width']:g}: k_max = {num(r['k_max_box'])}, "
             f"uniqueness radius ρ = 1/k_max = {num(r['uniqueness_radius'])}"
         )
-        conv = "converged" if r["k_max_converged"] else "still rising when the rounds ran out"
+        conv = "converged" if r["k_max_converged"] else "not converged when the rounds ran out"
         sat = f", {r['saturated_seeds']} saturated seeds skipped" if r["saturated_seeds"] else ""
         print(
             f"      (k_max is a numerical lower estimate, so ρ may be too large: "
             f"{r['seeds']} seeds, {r['local_searches']} local searches, {conv}{sat}; "
             "`curvature_bound` proves bounds)"
         )
+        if r["k_max_at_metric_limit"]:
+            print(
+                f"      (k_max lies where cond JᵀJ = {r['k_max_cond']:.2g} reaches the limit of "
+                "float64: k typically rises beyond it, so the true maximum is likely larger)"
+            )
         verdict = (
             "‖r‖ < ρ: the projection is unique within the tube"
             if r["target_in_tube"]

@@ -713,7 +713,8 @@ def in_uniqueness_tube(
     reg = region_search.parse_region(p.manifold.n, region)
     lo, hi = reg.lo, reg.hi
     pts = region_search._path_points(path, reg.n)
-    seeds = region_search.seeds(reg, 0, region_search._int_option("n_seeds", n_seeds, 1), 0, pts)[0]
+    m = max(0, round(math.log2(region_search._int_option("n_seeds", n_seeds, 1))))
+    seeds = region_search.seeds(reg, 0, [m] * len(reg.levels()), 0, pts)[0]
     is_box = reg.kind == "box"
     Z = np.asarray(_embeddings_jit(p.dynamic, p.static, jnp.asarray(seeds), lam))
     tgt = np.asarray(_check_vector("target", target, Z.shape[1]))

@@ -2,7 +2,7 @@
 
 Run through ``scripts/bench.py --sections geometry`` or directly::
 
-    .venv/bin/python scripts/bench_geometry.py [--quick] [--samples 10000]
+    .venv/bin/python scripts/bench_geometry.py [--quick] [--samples 10000] [--seeds 5]
 
 Prints, side by side in one run (no timed unit test):
 
@@ -10,7 +10,8 @@ Prints, side by side in one run (no timed unit test):
    bundled iris (s = 5), wine (14), breast_cancer (31) and digits (63), with bias and
    standardized features, one-vs-rest targets ±0.8: cold and warm time, peak RSS, seeds,
    local searches, the best k per round — and k_max against k at independent uniform random
-   points of the box (k_max must dominate every one of them).
+   points of the box (k_max must dominate every one of them), and the same for the searches
+   under seeds 1 … 4 (other Sobol scrambles): how often the bar is met, not just whether.
 2. The kernel: ``geometry.max_curvature`` at L × s = 2000 × 60 and 20000 × 200 against the
    cost of forming J and G = JᵀJ (the ratio the issue asks to be ≤ 3), by default and with
    ``max_iter=0`` (the bracket: the best start and the leverage upper bound), with k, the
@@ -52,7 +53,7 @@ def bundled(name: str):
     return X, d
 
 
-def run_datasets(names, n_samples: int, say=print) -> list[dict]:
+def run_datasets(names, n_samples: int, n_seeds: int = 1, say=print) -> list[dict]:
     import homotopy as h
     from homotopy import geometry as geo
     from homotopy.normal_curvature import curvatures_at
@@ -79,13 +80,20 @@ def run_datasets(names, n_samples: int, say=print) -> list[dict]:
         pc = curvatures_at(dyn, st, W, 1.0, M=X.shape[0])  # the full kernel at every point
         t_check = time.perf_counter() - t0
         k_rand = float(np.nanmax(pc.values))
+        # the same search under other seeds (other Sobol scrambles): is the bar met by luck?
+        others = [
+            geo.max_curvature_over(problem, 1.0, box, path=path, seed=sd).k_max
+            for sd in range(1, n_seeds)
+        ]
+        ks = np.array([rc.k_max, *others])
         row = dict(
             data=name, L=X.shape[0], s=w.size, status=path.status.value, cold_s=t_cold,
             warm_s=t_warm, peak_rss_mb=_peak_rss_mb(), k_max=rc.k_max, k_max_cold=cold.k_max,
             seeds=rc.n_seeds, local=rc.n_local, saturated=rc.n_saturated,
             history=list(rc.history), converged=rc.converged, k_random_max=k_rand,
             n_random=n_samples, random_unusable=int((~pc.usable).sum()), check_s=t_check,
-            dominates=bool(rc.k_max >= k_rand),
+            dominates=bool(rc.k_max >= k_rand), cond=rc.cond, at_metric_limit=rc.at_metric_limit,
+            k_max_by_seed=ks.tolist(), seeds_dominating=int((ks >= k_rand).sum()),
         )  # fmt: skip
         rows.append(row)
         say(
@@ -94,7 +102,15 @@ def run_datasets(names, n_samples: int, say=print) -> list[dict]:
             f"local {rc.n_local:3d}  k_max {rc.k_max:.6g}  ≥ max k at {n_samples} random "
             f"points {k_rand:.6g}: {'yes' if row['dominates'] else 'NO'}  rounds "
             + " → ".join(f"{k:.6g}" for k in rc.history)
+            + (f"  (at the metric limit: cond G = {rc.cond:.2g})" if rc.at_metric_limit else "")
         )
+        if n_seeds > 1:
+            say(
+                f"  {'':14s} seeds 0–{n_seeds - 1}: k_max ≥ the random points' max for "
+                f"{row['seeds_dominating']}/{n_seeds}, k_max / that max from "
+                f"{ks.min() / k_rand:.3g} to {ks.max() / k_rand:.3g} (median "
+                f"{np.median(ks) / k_rand:.3g})"
+            )
     return rows
 
 
@@ -195,13 +211,15 @@ def run_with_cache(names, say=print) -> list[dict]:
     return rows
 
 
-def run(quick: bool = False, n_samples: int | None = None, say=print) -> dict:
+def run(
+    quick: bool = False, n_samples: int | None = None, n_seeds: int | None = None, say=print
+) -> dict:
     names = ["iris", "wine"] if quick else ["iris", "wine", "breast_cancer", "digits"]
     n_samples = n_samples or (1000 if quick else 10_000)
     say(
         f"geometry: max_curvature_over on w ± 1 at the solution (λ = 1), cpu count {os.cpu_count()}"
     )
-    data = run_datasets(names, n_samples, say)
+    data = run_datasets(names, n_samples, n_seeds or (1 if quick else 5), say)
     say("geometry: max_curvature_over with the default compilation cache (new processes)")
     cached = run_with_cache(names, say)
     say("geometry: the max_curvature kernel against J and JᵀJ (warm, best of repeats)")
@@ -213,11 +231,12 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--samples", type=int, default=None)
+    ap.add_argument("--seeds", type=int, default=None, help="search seeds per data set (5)")
     ap.add_argument("--first-call", metavar="DATA", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.first_call:
         print(_first_call(args.first_call))
         sys.exit(0)
     os.environ.setdefault("HOMOTOPY_CACHE_DIR", "off")
-    run(args.quick, args.samples)
+    run(args.quick, args.samples, args.seeds)
     sys.exit(0)

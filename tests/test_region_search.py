@@ -6,11 +6,14 @@ uniform random points of the box, the three projections of the fold target, and 
 
 import math
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
 import homotopy as h
 from homotopy import geometry as geo, normal_curvature as nc
+from homotopy.manifold import manifold_of
 from homotopy.protocol import split_problem
 
 
@@ -122,14 +125,97 @@ def test_seeding_is_polynomial_in_n():
         problem = h.NaturalHomotopy(rng.normal(size=(30, s)), np.zeros(30))
         w = 0.1 * rng.normal(size=s)
         rc = geo.max_curvature_over(
-            problem, 0.9, geo.Box(w - 1, w + 1), n_seeds=8, rounds=2, rtol=0.0
+            problem, 0.9, geo.Box(w - 1, w + 1), n_seeds=8, rounds=3, rtol=0.0
         )
         corners = 2**s if s <= 6 else 0
         per_round = len(rc.levels) * 8
-        assert rc.n_seeds == 2 * per_round + 1 + corners
+        # nothing saturates here: no level draws more, none lags 10³-fold behind the best
+        assert rc.n_saturated == 0 and not rc.at_metric_limit
+        assert rc.n_seeds == 3 * per_round + 1 + corners
         assert rc.levels == (1.0, 0.5, 0.25, 0.125, 0.0625)
-        # rtol = 0: converged only where the second round did not raise k_max at all
-        assert len(rc.history) == 2 and rc.converged == (rc.history[1] <= rc.history[0])
+        # rtol = 0: converged only where neither round 2 nor round 3 raised k_max at all
+        h_ = rc.history
+        assert len(h_) == 3 and rc.converged == (h_[2] <= h_[1] <= h_[0])
+
+
+def _rare_feature_problem(big: float):
+    """40 patterns; feature 3 is nonzero (= big) in two of them only, as digits' rare pixels:
+    where those two saturate, G = JᵀJ is singular along e_3 (most of the box w ± 1 for big
+    ≥ 20)."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(40, 4))
+    X[:, 3] = 0.0
+    X[:2, 3] = big
+    return h.NaturalHomotopy(X, 0.5 * np.tanh(X @ rng.normal(size=4) / 4), bias=False)
+
+
+def test_saturated_levels_draw_more_seeds_lagging_levels_fewer():
+    """A level short of n_starts usable seeds runs its Sobol sequence on (≤ 16 × n_seeds),
+    after round 0 a level 10³-fold below the best draws n_seeds/4; polynomial either way."""
+    from homotopy import region_search as rs
+
+    problem = _rare_feature_problem(40.0)
+    w = np.asarray(h.track(problem).w_end)
+    box = geo.Box(w - 1, w + 1)
+    rc = geo.max_curvature_over(problem, 1.0, box, n_seeds=8, rounds=3, rtol=0.0)
+    levels = len(rc.levels)
+    assert rc.n_saturated > 0
+    assert rc.n_seeds > 3 * levels * 8 + 1 + 16  # saturated levels drew more …
+    assert rc.n_seeds <= 3 * levels * 8 * rs.OVERSAMPLE + 1 + 16  # … within the cap
+    # every usable seed counted once: the saturated ones are exactly the unusable ones
+    dyn, st = split_problem(problem)
+    reg = rs.parse_region(4, box)
+    W, _ = rs.seeds(reg, 0, [3] * levels, 0, None)
+    q = nc.curvatures_at(dyn, st, W, 1.0, M=40, iters=nc.QUICK, certify=False)
+    assert (~q.usable).sum() > 0  # the first 8 per level already saturate in part
+    # level sizes: round 0 uniform, then a quarter where the level lags 10³-fold
+    scores = np.array([5.0, 1e4, -np.inf, 9.99, 10.0])
+    assert rs.level_sizes(scores, 0, 5) == [5] * 5
+    assert rs.level_sizes(scores, 1, 5) == [3, 5, 3, 3, 5]
+    assert rs.level_sizes(scores, 2, 1) == [0, 1, 0, 0, 1]
+    assert rs.level_sizes(np.full(3, -np.inf), 1, 5) == [5, 5, 5]
+
+
+def test_level_points_extend_their_sequence():
+    """More points at a level extend its seeds (a Sobol prefix), in a box and in a ball."""
+    from homotopy import region_search as rs
+
+    c = np.array([0.5, -1.0, 2.0])
+    for region in (geo.Box(c - 2.0, c + 2.0), geo.Ball(c, 2.0)):
+        reg = rs.parse_region(3, region)
+        full = rs.level_points(reg, 0, 1, 7, 6)
+        np.testing.assert_array_equal(rs.level_points(reg, 0, 1, 7, 5), full[:32])
+        np.testing.assert_array_equal(rs.level_points(reg, 0, 1, 7, 6, 32), full[32:])
+        assert len(np.unique(full, axis=0)) == 64
+        assert reg.contains(full).all()
+        assert np.max(np.abs(full - c)) <= 1.0 + 1e-12  # level 2^0: half-width 1
+
+
+def test_converged_means_two_stalled_rounds_and_the_limit_flag_is_cond():
+    """`converged` only after PATIENCE rounds in a row below rtol; `cond` is cond JᵀJ at w
+    (numpy's eigenvalues), `at_metric_limit` exactly where it is within 10× of the limit."""
+    from homotopy import region_search as rs
+
+    for big in (10.0, 20.0, 40.0):
+        problem = _rare_feature_problem(big)
+        w = np.asarray(h.track(problem).w_end)
+        for seed in (0, 1):
+            rc = geo.max_curvature_over(problem, 1.0, geo.Box(w - 1, w + 1), n_seeds=8, seed=seed)
+            hist = np.array(rc.history)
+            stalls = hist[1:] <= hist[:-1] * (1 + 1e-3)
+            if rc.converged:
+                assert len(hist) >= 3 and stalls[-2:].all()
+                assert len(stalls) == 2 or not stalls[-3]  # not converged a round earlier
+            else:
+                assert len(hist) == 4 and not stalls[-2:].all()
+            phi = manifold_of(problem).embedding
+            J = np.asarray(jax.jacfwd(lambda v, phi=phi: phi(v, 1.0))(jnp.asarray(rc.w)))
+            ev = np.linalg.eigvalsh(J.T @ J)
+            assert rc.cond == pytest.approx(ev[-1] / ev[0], rel=1e-6)
+            limit = rc.n_saturated > 0 and rc.cond >= nc.METRIC_COND_MAX / 10
+            assert rc.at_metric_limit == limit
+            assert ("edge of that part" in rc.message) == limit
+            assert rs.PATIENCE == 2
 
 
 def test_ball_region():
@@ -186,7 +272,6 @@ def test_cond_estimate_is_a_close_upper_estimate():
     """The ascents' cond G (repeated squaring of G and G⁻¹) against numpy's eigenvalues: never
     below (up to the rounding of λ_min), and within n^{1/16} above, on spectra from 1e2 to
     1e14 with one or many eigenvalues at each end."""
-    import jax.numpy as jnp
 
     from homotopy.region_search import _cond_estimate
 
@@ -207,7 +292,6 @@ def test_cond_estimate_is_a_close_upper_estimate():
 def test_ktilde_is_nan_where_the_metric_is_unusable():
     """At saturated weights (λ = 1, pre-activations ~40: σ' underflows) the smooth objective of
     the ascents is NaN, not rounding noise to climb; at an ordinary point it is k along y."""
-    import jax.numpy as jnp
 
     from homotopy.region_search import ktilde
 
