@@ -20,7 +20,9 @@ region; `curvature_bound.curvature_upper_bound` proves an upper bound). Per roun
    with Armijo backtracking), then k re-evaluated exactly at every end point.
 
 Rounds stop when the best k rose by less than `rtol` (relative) in two rounds in a row, or
-after `rounds`. Each round's best point is then polished by L-BFGS-B on the same objective.
+after `rounds`. Each round's best point is then polished by L-BFGS-B on the same objective,
+unless it lies on the edge of the usable metrics (cond G ≥ `METRIC_COND_MAX`/10), where the
+polish's line searches cannot move.
 
 Where saturation leaves a level with fewer than `n_starts` usable seeds, its Sobol sequence
 runs on (up to 16× `n_seeds`): on digits' w ± 1 only 2–3 % of the full box and 20–25 % of
@@ -401,6 +403,13 @@ _neg_ktilde_vg = jax.jit(
 )
 
 
+def _cond_at(dynamic, static, lam_j, w: np.ndarray) -> float:
+    """cond G at w, by the kernels' metric test."""
+    from .normal_curvature import _chunks, _usable_jit
+
+    return float(np.asarray(_usable_jit(dynamic, static, next(_chunks(w[None], 16)), lam_j)[1])[0])
+
+
 def _polish(dynamic, static, lam, reg: Region, w0: np.ndarray, y0: np.ndarray) -> np.ndarray:
     """L-BFGS-B on −ktilde from (w0, y0), bounded to the region's bounding box; the w."""
     from scipy import optimize  # on first use: importing it costs ~0.15 s
@@ -594,8 +603,15 @@ def max_curvature_over(
             for w, r in zip(Wend, ends.results, strict=True):
                 if r is not None and r.value > best.value:
                     best, best_w = r, w
-        if best is not None and best.value > 0.0 and best_w is not polished:
-            # L-BFGS-B from the round's best: what the batched ascent left to climb
+        if (
+            best is not None
+            and best.value > 0.0
+            and best_w is not polished
+            and not (_cond_at(dynamic, static, lam_j, np.asarray(best_w)) >= METRIC_COND_MAX / 10)
+        ):
+            # L-BFGS-B from the round's best: what the batched ascent left to climb. Not on
+            # the edge of the usable metrics: its line searches stop at the first step that
+            # leaves them (on digits it never raised k there, 0.2 s a round)
             w_pol = _polish(dynamic, static, lam_j, reg, np.asarray(best_w), best.direction)
             pol = curvatures_at(dynamic, static, w_pol[None], lam, M=M, iters=REGION, pad=True)
             n_eval += 1
