@@ -787,7 +787,11 @@ def _curvature(args: argparse.Namespace) -> int:
             f"      over the box w ± {r['box_half_width']:g}: k_max = {num(r['k_max_box'])}, "
             f"uniqueness radius ρ = 1/k_max = {num(r['uniqueness_radius'])}"
         )
-        conv = "converged" if r["k_max_converged"] else "not converged when the rounds ran out"
+        conv = (
+            "converged (rounds in a row without a rise: evidence, not proof)"
+            if r["k_max_converged"]
+            else "not converged when the rounds ran out"
+        )
         sat = f", {r['saturated_seeds']} saturated seeds skipped" if r["saturated_seeds"] else ""
         print(
             f"      (k_max is a numerical lower estimate, so ρ may be too large: "

@@ -646,7 +646,8 @@ def max_curvature_over(
         f"from {n_seeds_used} seeds at {max(1, len(levels))} scale(s) and {n_local} local "
         f"searches in {len(history)} round(s) ("
         + ("every sample evaluated" if reg.kind == "samples" else
-           f"converged: the last {PATIENCE} rounds raised k_max by < rtol" if converged else
+           f"converged: the last {PATIENCE} rounds raised k_max by < rtol, evidence but no proof "
+           "that it is the maximum" if converged else
            f"not converged: the round budget ran out before {PATIENCE} rounds in a row raised "
            "k_max by < rtol")
         + "); ρ = 1/k_max may be too large, curvature_bound.curvature_upper_bound proves a bound"
