@@ -21,7 +21,7 @@ region; `curvature_bound.curvature_upper_bound` proves an upper bound). Per roun
 
 Rounds stop when the best k rose by less than `rtol` (relative) in two rounds in a row, or
 after `rounds`. Each round's best point is then polished by L-BFGS-B on the same objective,
-unless it lies on the edge of the usable metrics (cond G ≥ `METRIC_COND_MAX`/10), where the
+unless it lies on the edge of the usable metrics (cond G ≥ `EDGE_COND` = 1e12), where the
 polish's line searches cannot move.
 
 Where saturation leaves a level with fewer than `n_starts` usable seeds, its Sobol sequence
@@ -70,11 +70,12 @@ CLIMB_STEPS = 30  # steps of the batched local ascent (then L-BFGS-B polishes th
 POLISH_STEPS = 300  # L-BFGS-B iterations of each round's polish
 # a level where saturation leaves fewer than n_starts usable seeds draws on, up to this many
 # times n_seeds: on digits' w ± 1 only 2–3 % of the full box and 20–25 % of w ± 1/2 are usable,
-# and without it the search beat 10⁴ random points for half of the seeds 0–9, with it 16 of 20
+# and without it the search beat 10⁴ random points for half of the seeds 0–9, with it 17 of 20
 OVERSAMPLE = 16
 LAG = 1e-3  # after round 0, a level whose best k is below LAG × the best level's …
 SHRINK = 2  # … gets 2^-SHRINK × n_seeds seeds (digits: the finest levels' k is 10⁻⁴ of the top)
 PATIENCE = 2  # converged: this many rounds in a row raised k_max by less than rtol
+EDGE_COND = METRIC_COND_MAX / 10  # cond G from here on: the edge of the usable metrics
 
 
 @dataclass(frozen=True)
@@ -272,16 +273,15 @@ def level_points(reg: Region, e: int, rnd: int, seed: int, m: int, start: int = 
     ``center ± min(h, 2^e)``: the first 2^m are the same at every larger m, so more points
     at a level extend its seeds instead of replacing them."""
     n = reg.n
-    a = start
     width = np.minimum(reg.half, 2.0**e)
     # the same points for the same level in every region with this centre: nesting
     if reg.kind == "box":
-        U = _sobol(n, m, (seed, rnd, e + 4096))[a:]
+        U = _sobol(n, m, (seed, rnd, e + 4096))[start:]
         W = reg.center + (2.0 * U - 1.0) * width
     else:
         from scipy.special import ndtri
 
-        U = _sobol(n + 1, m, (seed, rnd, e + 8192))[a:]
+        U = _sobol(n + 1, m, (seed, rnd, e + 8192))[start:]
         z = ndtri(np.clip(U[:, 1:], 1e-12, 1 - 1e-12))
         z /= np.linalg.norm(z, axis=1, keepdims=True)
         W = reg.center + z * (width[0] * U[:, :1] ** (1.0 / n))
@@ -607,7 +607,7 @@ def max_curvature_over(
             best is not None
             and best.value > 0.0
             and best_w is not polished
-            and not (_cond_at(dynamic, static, lam_j, np.asarray(best_w)) >= METRIC_COND_MAX / 10)
+            and not _cond_at(dynamic, static, lam_j, np.asarray(best_w)) >= EDGE_COND
         ):
             # L-BFGS-B from the round's best: what the batched ascent left to climb. Not on
             # the edge of the usable metrics: its line searches stop at the first step that
@@ -638,7 +638,7 @@ def max_curvature_over(
     if final.results[0] is not None and final.results[0].value >= best.value:
         best = final.results[0]
     cond = float(final.cond[0])
-    at_limit = bool(n_sat > 0 and cond >= METRIC_COND_MAX / 10)
+    at_limit = bool(n_sat > 0 and cond >= EDGE_COND)
     k = best.value
     levels = tuple(2.0**e for e in reg.levels())
     msg = (
