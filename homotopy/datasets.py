@@ -175,10 +175,13 @@ def spirals(n: int = 50, noise: float = 0.0, seed: int = 0, turns: float = 1.75)
 
 def hidden_pair() -> Dataset:
     """10×2 least squares for a network with 2 tanh hidden units (no biases): at λ = 0 the
-    linear network's solutions form a 4-dimensional manifold, and exactly two branches (up
-    to the units' symmetries) leave it from the critical points of the reduced function
-    (`MLPHomotopy.starts`): one runs to infinite weights, the other folds twice near
-    λ ≈ 0.96 first. As a single-layer problem the same data trace smoothly to λ = 1."""
+    linear network's solutions form a 4-dimensional manifold, and three branches (up to the
+    units' symmetries) leave it from the critical points of the reduced function g. The
+    plain search (`MLPHomotopy.starts`) finds the two with the lowest g: both run to
+    infinite weights, one after folding twice near λ ≈ 0.96. ``start_search(n,
+    desingularized=True)`` finds the third as well (g ≈ −0.0203): it reaches λ = 1 without
+    events, at a saddle of E₁ (index 2, E ≈ 0.541, worse than the single layer's 0.247). As a
+    single-layer problem the same data trace smoothly to λ = 1."""
     X = np.array(
         [[-0.622, -0.01], [0.001, 0.057], [2.183, -0.284], [-0.292, -0.458], [1.036, -0.413],
          [-0.088, 0.881], [0.761, -0.975], [1.815, 0.277], [0.951, 0.331], [1.716, -0.348]]
@@ -186,7 +189,7 @@ def hidden_pair() -> Dataset:
     d = np.array([0.794, 0.036, -0.613, 0.302, -1.022, 0.827, -0.522, -0.867, -0.584, -0.878])
     return Dataset(
         "hidden_pair",
-        "10×2, for 2 hidden units: two branches leave the linear network, one diverges",
+        "10×2, for 2 hidden units: three branches leave the linear network, two diverge",
         X,
         d,
         hidden=2,

@@ -134,7 +134,10 @@ def test_bad_parameters(call, match):
         call()
 
 
-def test_hidden_pair_has_two_branches(traced):
+def test_hidden_pair_has_three_branches(traced):
+    """The docstring's account: the plain search's two branches diverge (one folds twice
+    near 0.96); the desingularized search adds a third, the highest g, which reaches λ = 1
+    at an index-2 saddle of E₁ fitting worse than the single layer."""
     ds, problem, path = traced["hidden_pair"]
     assert isinstance(problem, homotopy.MLPHomotopy) and problem.hidden == 2
     assert problem.start_dimension == 4
@@ -148,6 +151,15 @@ def test_hidden_pair_has_two_branches(traced):
     assert path.lam[0] == 0.0 and path.status is Status.DIVERGED  # the default start's branch
     single = homotopy.track(homotopy.NaturalHomotopy(ds.X, ds.d))
     assert single.success and not single.events
+    every = problem.starts(40, desingularized=True)
+    assert len(every) == 3 and [b.w.tolist() for b in every[:2]] == [b.w.tolist() for b in found]
+    third = homotopy.track(problem, start=every[2])
+    assert third.success and not third.events
+    assert every[2].reduced_value == pytest.approx(-0.0203, abs=1e-4) and every[2].index == 2
+    E = float(problem.error(third.w_end, 1.0))
+    hess = np.linalg.eigvalsh(np.asarray(problem.jacobian(third.w_end, 1.0))[:, :-1])
+    assert E == pytest.approx(0.541, abs=1e-3) and int(np.sum(hess < 0)) == 2
+    assert E > float(single.problem.error(single.w_end, 1.0)) == pytest.approx(0.247, abs=1e-3)
 
 
 def test_pitchfork_on_the_symmetric_path(traced):
