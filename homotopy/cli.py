@@ -573,8 +573,9 @@ def _trace_hidden(
             path.save(files[-1])
     head = (
         f"{len(search.starts)} branch(es) leave the linear network's solution manifold M₀ "
-        f"(dimension {problem.start_dimension}): of {2 * search.tried} iterations (two from "
-        f"each of {search.tried} random points of M₀), {search.converged} converged to "
+        f"(dimension {problem.start_dimension}): of {search.iterations} iterations "
+        f"({search.iterations // search.tried} from each of {search.tried} random points of "
+        f"M₀), {search.converged} converged to "
         "critical points of the reduced function "
         f"({search.repeated} repeats, {len(search.refused)} degenerate), {search.diverged} ran "
         f"to infinite weights, {search.stalled} stalled"

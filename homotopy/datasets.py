@@ -176,12 +176,12 @@ def spirals(n: int = 50, noise: float = 0.0, seed: int = 0, turns: float = 1.75)
 def hidden_pair() -> Dataset:
     """10×2 least squares for a network with 2 tanh hidden units (no biases): at λ = 0 the
     linear network's solutions form a 4-dimensional manifold, and three branches (up to the
-    units' symmetries) leave it from the critical points of the reduced function g. The
-    plain search (`MLPHomotopy.starts`) finds the two with the lowest g: both run to
-    infinite weights, one after folding twice near λ ≈ 0.96. ``start_search(n,
-    desingularized=True)`` finds the third as well (g ≈ −0.0203): it reaches λ = 1 without
-    events, at a saddle of E₁ (index 2, E ≈ 0.541, worse than the single layer's 0.247). As a
-    single-layer problem the same data trace smoothly to λ = 1."""
+    units' symmetries) leave it from the critical points of the reduced function g
+    (`MLPHomotopy.starts`). The two with the lowest g, which the plain search
+    (``desingularized=False``) finds alone, run to infinite weights, one after folding twice
+    near λ ≈ 0.96; the third (g ≈ −0.0203) reaches λ = 1 without events, at a saddle of E₁
+    (index 2, E ≈ 0.541, worse than the single layer's 0.247). As a single-layer problem the
+    same data trace smoothly to λ = 1."""
     X = np.array(
         [[-0.622, -0.01], [0.001, 0.057], [2.183, -0.284], [-0.292, -0.458], [1.036, -0.413],
          [-0.088, 0.881], [0.761, -0.975], [1.815, 0.277], [0.951, 0.331], [1.716, -0.348]]

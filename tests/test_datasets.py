@@ -136,22 +136,22 @@ def test_bad_parameters(call, match):
 
 def test_hidden_pair_has_three_branches(traced):
     """The docstring's account: the plain search's two branches diverge (one folds twice
-    near 0.96); the desingularized search adds a third, the highest g, which reaches λ = 1
-    at an index-2 saddle of E₁ fitting worse than the single layer."""
+    near 0.96); the default (desingularized) search adds a third, the highest g, which
+    reaches λ = 1 at an index-2 saddle of E₁ fitting worse than the single layer."""
     ds, problem, path = traced["hidden_pair"]
     assert isinstance(problem, homotopy.MLPHomotopy) and problem.hidden == 2
     assert problem.start_dimension == 4
-    found = problem.starts(40)
+    found = problem.starts(40, desingularized=False)
     assert len(found) == 2
     paths = [homotopy.track(problem, start=b) for b in found]
     assert sorted(len(p.turning_points) for p in paths) == [0, 2]
     assert all(p.status is Status.DIVERGED for p in paths)
     (tp,) = {round(e.lam, 2) for p in paths for e in p.turning_points}
     assert tp == 0.96
-    assert path.lam[0] == 0.0 and path.status is Status.DIVERGED  # the default start's branch
+    assert path.lam[0] == 0.0 and path.status is Status.DIVERGED  # the lowest g's branch
     single = homotopy.track(homotopy.NaturalHomotopy(ds.X, ds.d))
     assert single.success and not single.events
-    every = problem.starts(40, desingularized=True)
+    every = problem.starts(40)
     assert len(every) == 3 and [b.w.tolist() for b in every[:2]] == [b.w.tolist() for b in found]
     third = homotopy.track(problem, start=every[2])
     assert third.success and not third.events

@@ -41,7 +41,7 @@ def pair():
 
 @pytest.fixture(scope="module")
 def pair_search(pair):
-    return pair.start_search(40)
+    return pair.start_search(40, desingularized=False)  # the plain search: two branches
 
 
 # ------------------------------------------------------------------ the map H
@@ -396,11 +396,13 @@ def test_hidden_layer_pitchfork_and_branch_switching():
 
 
 def test_desingularized_search_finds_a_third_pair_branch(pair, pair_search):
-    """On `hidden_pair` the desingularized LM finds, besides the default search's two
-    branches (both diverge), a third nondegenerate critical point of g whose branch reaches
+    """On `hidden_pair` the desingularized LM (the default) finds, besides the plain search's
+    two branches (both diverge), a third nondegenerate critical point of g whose branch reaches
     λ = 1."""
-    found = pair.start_search(16, desingularized=True).starts
-    assert len(found) == 3
+    search = pair.start_search(16)
+    found = search.starts
+    assert len(found) == 3 and search.iterations == 48 and pair_search.iterations == 80
+    assert search.converged + search.diverged + search.stalled == search.iterations
     for b in pair_search.starts:
         assert any(pair.same_orbit(b.w, c.w) for c in found)
     (new,) = [c for c in found if not any(pair.same_orbit(c.w, b.w) for b in pair_search.starts)]
@@ -424,9 +426,9 @@ def test_diabetes_critical_point_satisfies_the_unit_equations():
     X = StandardScaler().fit_transform(X)
     d = -0.8 + 1.6 * (y - y.min()) / (y.max() - y.min())
     p = MLPHomotopy(X, d, hidden=2)
-    plain = p.start_search(8, seed=0)
+    plain = p.start_search(8, seed=0, desingularized=False)
     assert not plain.starts and plain.converged == 0
-    search = p.start_search(8, seed=0, desingularized=True)
+    search = p.start_search(8, seed=0)
     assert len(search.starts) == 1
     (b,) = search.starts
     W, V, c = (np.asarray(a) for a in p.unpack(b.w))
