@@ -28,8 +28,7 @@ so are collapsing pairs (w_j → w_k, v_j = −v_k → ∞) and linear units (w_
 real data with h ≥ 2 (diabetes, 10 inputs) the plain Levenberg–Marquardt and the Riemannian
 Newton iterations run off there from every random point (16/16 and 16/16), although finite,
 nondegenerate critical points exist. ``start_search`` therefore runs a third iteration first
-(``desingularized``, by default for h ≥ 2; with h = 1 the plain two find the starts and the
-third stalls from every point, at twice the search's cost, on diabetes): LM on the system with
+(``desingularized=True``, the default; ``False`` gives the plain two): LM on the system with
 unit j's input-weight rows divided by ‖v_j‖ (and g replaced by ḡ = −tr(R₀ᵀσ(X̃W)V), equal
 to g on M₀ up to a constant, whose gradient has no term from the residual's change off M₀):
 the same roots with every v_j ≠ 0, and none of the spurious ones at v_j → 0. Its success
@@ -89,8 +88,8 @@ def _is_odd(act: Activation) -> bool:
 @dataclass(frozen=True)
 class StartSearch:
     """What `MLPHomotopy.start_search` found: the `starts` (one `BranchStart` per symmetry
-    orbit, sorted by g), how its `iterations` (three from each of `tried` random points with
-    the desingularized one, else two) ended
+    orbit, sorted by g), how its `iterations` (three from each of `tried` random points; two
+    with ``desingularized=False``) ended
     (`converged` to a critical point of g on M₀, `diverged` to infinite weights, `stalled`),
     how many roots repeated a point already found, and the `refused` critical points with
     the `reasons` (degenerate: a dead unit, two units with equal input weights, …)."""
@@ -480,19 +479,18 @@ class MLPHomotopy(LeastSquaresFit):
         seed: int = 0,
         scale: float = 1.0,
         delta: float | None = None,
-        desingularized: bool | None = None,
+        desingularized: bool = True,
     ) -> StartSearch:
         """Search M₀ for the points branches leave from, from `n` random points of it.
 
         Each random point (W ~ N(0, scale²/s̃), V ~ N(0, 1), projected onto M₀) starts two
         iterations that converge quadratically to saddles of g as to its minima:
         Levenberg–Marquardt on the Lagrange system {∇g = C'ᵀμ, C = 0} and Riemannian Newton
-        on M₀ (`_critical_point`); with `desingularized` (a bool; None, the default, means
-        h ≥ 2) first a third, LM on the desingularized system (`_unit_lagrange`, module
-        docstring), which finds the finite critical points that the other two miss on real
-        data with h ≥ 2 (on diabetes with h = 2 the plain two find none from 8 points, it
-        finds one; on the bundled ``hidden_pair``, a third branch, the one that reaches
-        λ = 1). Each root is
+        on M₀ (`_critical_point`); with `desingularized` (a bool, default True) first a
+        third, LM on the desingularized system (`_unit_lagrange`, module docstring), which
+        finds the finite critical points that the other two miss on real data with h ≥ 2
+        (on diabetes with h = 2 the plain two find none from 8 points, it finds one; on the
+        bundled ``hidden_pair``, a third branch, the one that reaches λ = 1). Each root is
         kept once per symmetry orbit when it is a nondegenerate critical point with a lifted
         branch point (`branch_start`): no dead unit, no two units with equal (or, odd σ,
         opposite) input weights, a regular reduced Hessian.
@@ -504,8 +502,6 @@ class MLPHomotopy(LeastSquaresFit):
             raise ValueError(f"n: expected a positive integer, got {n!r}")
         if not np.isfinite(scale) or scale <= 0:
             raise ValueError(f"scale: expected a positive number, got {scale!r}")
-        if desingularized is None:
-            desingularized = self.hidden >= 2
         desingularized = check_bool("desingularized", desingularized)
         s_hat, m = self.linear_design.shape[1], self.n_outputs
         if self.hidden < min(s_hat, m):

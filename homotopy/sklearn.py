@@ -17,7 +17,7 @@ Needs ``pip install homotopy[sklearn]``; ``import homotopy`` alone never imports
 hidden units, a linear output node as in `MLPRegressor`) by the natural homotopy of
 `homotopy.MLPHomotopy`: at λ = 0 the network is linear and its solutions form a manifold M₀,
 the branches into λ > 0 leave from the nondegenerate critical points of the reduced function
-on M₀, which ``MLPHomotopy.start_search(n_starts, desingularized=True)`` looks for from
+on M₀, which ``MLPHomotopy.start_search(n_starts)`` (desingularized) looks for from
 random points (`random_state`), and each branch is tracked to λ = 1; the fit is the
 successful branch with the smallest training error. Where the search finds no start,
 `NoBranchStart` says what it found; where no branch reaches λ = 1, `PathNotConverged` (or
@@ -326,7 +326,7 @@ class _HomotopyEstimator(BaseEstimator):
         the one that got furthest in λ, for the failure policy)."""
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         try:
-            search = problem.start_search(int(self.n_starts), seed=seed, desingularized=True)
+            search = problem.start_search(int(self.n_starts), seed=seed)
         except ValueError as err:
             if str(err).startswith("hidden:"):
                 raise ValueError(f"hidden_layer_sizes: {str(err)[len('hidden: ') :]}") from None

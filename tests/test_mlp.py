@@ -449,24 +449,6 @@ def test_diabetes_critical_point_satisfies_the_unit_equations():
         p.start_search(1, desingularized="yes")
 
 
-def test_the_desingularized_iteration_runs_by_default_from_two_hidden_units(pair):
-    """desingularized=None (the default) is h ≥ 2: three iterations per random point there,
-    two for one unit (where the plain two find the starts), and the same search as the
-    explicit flag either way."""
-    X, d = _data(L=8, seed=3)
-    one = MLPHomotopy(X, d, hidden=1, bias=False)
-
-    def summary(sr):
-        counts = (sr.iterations, sr.converged, sr.diverged, sr.stalled, sr.repeated)
-        return counts, [b.w.tolist() for b in sr.starts]
-
-    for p, per in ((one, 2), (pair, 3)):
-        auto = p.start_search(3, seed=1)
-        assert auto.iterations == 3 * per
-        assert summary(auto) == summary(p.start_search(3, seed=1, desingularized=per == 3))
-    assert one.start_search(3, seed=1, desingularized=True).iterations == 9
-
-
 def test_redundant_outputs_make_every_critical_point_degenerate():
     """One-vs-rest codes of 3 classes sum to a constant in every row (D·1 = −0.8·1): with
     h = 3 every point of M₀ lies on a line of M₀ along which g is constant (V → V + s·t1ᵀ,
