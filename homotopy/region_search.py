@@ -45,6 +45,7 @@ import numpy as np
 from ._checks import check_lam
 from ._linalg import serial_blas
 from ._sobol import sobol
+from .correctors import COMPILER_OPTIONS
 from .manifold import manifold_of
 from .normal_curvature import (
     METRIC_COND_MAX,
@@ -396,7 +397,10 @@ def _climb(dynamic, static, lam, V0, lo, hi, center, radius, ball: bool, iters: 
     return jax.vmap(one)(V0)
 
 
-_climb_jit = jax.jit(_climb, static_argnums=(1, 8, 9))
+# the tracker's compiler options (no expensive LLVM passes): on digits the climb compiles in
+# 0.74–0.94 s instead of 1.07–1.13 s, with the same ends bit for bit. Not for the polish: its
+# L-BFGS-B runs then end elsewhere (breast_cancer, seeds 0–9: median k 3385 against 4109)
+_climb_jit = jax.jit(_climb, static_argnums=(1, 8, 9), compiler_options=COMPILER_OPTIONS)
 _neg_ktilde_vg = jax.jit(
     jax.value_and_grad(lambda v, dynamic, static, lam: -ktilde(dynamic, static, v, lam)),
     static_argnums=2,
