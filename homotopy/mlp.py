@@ -97,13 +97,17 @@ class StartSearch:
 
     starts: tuple[BranchStart, ...]
     tried: int
-    iterations: int
     converged: int
     diverged: int
     stalled: int
     repeated: int
     refused: tuple[np.ndarray, ...] = field(repr=False)
     reasons: tuple[str, ...] = field(repr=False)
+
+    @property
+    def iterations(self) -> int:
+        """The iterations run: each ended converged, diverged or stalled."""
+        return self.converged + self.diverged + self.stalled
 
 
 class MLPHomotopy(LeastSquaresFit):
@@ -569,7 +573,6 @@ class MLPHomotopy(LeastSquaresFit):
         return StartSearch(
             starts=tuple(sorted(found, key=lambda b: b.reduced_value)),
             tried=int(n),
-            iterations=int(n) * (3 if desingularized else 2),
             refused=tuple(refused),
             reasons=tuple(reasons),
             **count,

@@ -105,11 +105,10 @@ class NoBranchStart(RuntimeError):
 
     def __init__(self, search: StartSearch, hidden: int) -> None:
         why = sorted(set(r.split(":")[0] for r in search.reasons))
-        runs = search.converged + search.diverged + search.stalled
         super().__init__(
             f"no branch leaves the linear network for {hidden} hidden unit(s): the start search "
             f"from n_starts = {search.tried} random points of M₀ found no nondegenerate critical "
-            f"point of the reduced function ({search.converged} of its {runs} "
+            f"point of the reduced function ({search.converged} of its {search.iterations} "
             f"iterations converged, {search.diverged} ran off to infinite weights, "
             f"{search.stalled} stalled; {len(search.refused)} critical point(s) refused"
             + (f": {'; '.join(why)}" if why else "")

@@ -402,7 +402,6 @@ def test_desingularized_search_finds_a_third_pair_branch(pair, pair_search):
     search = pair.start_search(16)
     found = search.starts
     assert len(found) == 3 and search.iterations == 48 and pair_search.iterations == 80
-    assert search.converged + search.diverged + search.stalled == search.iterations
     for b in pair_search.starts:
         assert any(pair.same_orbit(b.w, c.w) for c in found)
     (new,) = [c for c in found if not any(pair.same_orbit(c.w, b.w) for b in pair_search.starts)]
