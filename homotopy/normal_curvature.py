@@ -585,9 +585,11 @@ def _normal_ascent(
 # compiled with the tracker's options (no expensive LLVM passes): the kernels' time is in
 # library products and factorizations, which those passes do not touch (the same k bit for
 # bit; on digits the ascent compiles in 1.03 s instead of 1.49–1.65 s)
-def _batched(fn):
+def _batched(fn, n_shared: int = 1):
+    """fn(dynamic, static, w, *shared) vmapped over the rows of W, the `n_shared` arguments
+    after it the same for every row."""
     return jax.jit(
-        jax.vmap(fn, in_axes=(None, None, 0, None)),
+        jax.vmap(fn, in_axes=(None, None, 0) + (None,) * n_shared),
         static_argnums=1,
         compiler_options=COMPILER_OPTIONS,
     )
@@ -602,11 +604,7 @@ def _usable(dynamic: Any, static: Static | None, w: Array, lam: Array):
 _usable_jit = _batched(_usable)
 _dense_jit = _batched(_dense)
 _compressed_jit = _batched(_compressed)
-_normal_ascent_jit = jax.jit(
-    jax.vmap(_normal_ascent, in_axes=(None, None, 0, None, None, None)),
-    static_argnums=1,
-    compiler_options=COMPILER_OPTIONS,
-)
+_normal_ascent_jit = _batched(_normal_ascent, 3)
 
 
 @functools.lru_cache(maxsize=64)
